@@ -1,0 +1,84 @@
+"""Loss objects with named sub-terms, and the builtin cross-entropy.
+
+A ``TermLoss`` implements ``compute_terms(...) -> {name: scalar}`` and declares ``term_names``;
+``forward`` weights the terms (``weights`` keyed by term, 1.0 by default) into ``LossOutput``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["LossOutput", "TermLoss", "CrossEntropy"]
+
+
+@dataclass
+class LossOutput:
+    """The weighted total and every unweighted term (for logging)."""
+
+    total: torch.Tensor
+    terms: dict[str, torch.Tensor]
+
+
+class TermLoss(nn.Module):
+    """Base of losses made of named terms; unknown weight names are an error that names them."""
+
+    term_names: tuple[str, ...] = ("loss",)
+
+    def __init__(self, weights: dict[str, float] | None = None) -> None:
+        super().__init__()
+        weights = dict(weights or {})
+        unknown = sorted(set(weights) - set(self.term_names))
+        if unknown:
+            raise ValueError(f"unknown loss term(s) {unknown} in weights; {type(self).__name__} has "
+                             f"{list(self.term_names)}")
+        self.weights = {t: float(weights.get(t, 1.0)) for t in self.term_names}
+
+    def compute_terms(self, *args: torch.Tensor, **kwargs: torch.Tensor) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def zero_terms(self, device: torch.device | None = None) -> dict[str, torch.Tensor]:
+        """A well-formed zero for every term (empty batches)."""
+        return {t: torch.zeros((), device=device) for t in self.term_names}
+
+    def forward(self, *args: torch.Tensor, **kwargs: torch.Tensor) -> LossOutput:
+        terms = self.compute_terms(*args, **kwargs)
+        total = sum((self.weights[k] * v for k, v in terms.items()), torch.zeros((), device=next(iter(terms.values())).device))
+        return LossOutput(total, terms)
+
+
+class CrossEntropy(TermLoss):
+    """Cross-entropy on the main head's logits, with optional class weights and label smoothing.
+
+    ``class_weights``: a list (one per class) or ``"balanced"`` (inverse training frequency).
+    """
+
+    term_names = ("ce",)
+
+    def __init__(self, num_classes: int, class_weights: list[float] | str | None = None,
+                 label_smoothing: float = 0.0, class_counts: list[int] | None = None) -> None:
+        super().__init__()
+        weight = None
+        if class_weights == "balanced":
+            if class_counts is None:
+                raise ValueError("class_weights: balanced needs the training label counts")
+            counts = torch.tensor(class_counts, dtype=torch.float).clamp_min(1.0)
+            weight = counts.sum() / (len(counts) * counts)
+        elif isinstance(class_weights, str):
+            raise ValueError(f"class_weights must be a list of {num_classes} numbers or 'balanced', got "
+                             f"'{class_weights}'")
+        elif class_weights is not None:
+            if len(class_weights) != num_classes:
+                raise ValueError(f"class_weights has {len(class_weights)} values for {num_classes} classes")
+            weight = torch.tensor(class_weights, dtype=torch.float)
+        self.register_buffer("class_weight", weight if weight is not None else torch.ones(num_classes))
+        self.label_smoothing = label_smoothing
+
+    def compute_terms(self, logits: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
+        if logits.shape[0] == 0:
+            return self.zero_terms(logits.device)
+        return {"ce": F.cross_entropy(logits.float(), labels, weight=self.class_weight,
+                                      label_smoothing=self.label_smoothing)}

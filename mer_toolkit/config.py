@@ -1,0 +1,378 @@
+"""YAML configs: safe loading, ``_base_`` inheritance, ``--set`` overrides, provenance and part building.
+
+A run config has three sections: ``model`` (a ComposedModel spec), ``data`` and ``train`` (see
+``DataConfig`` / ``TrainConfig``); ``per_dataset: {name: {...}}`` holds overrides applied when that
+dataset is used. A part node is ``{type: <registered name>, **kwargs}`` (or just the name); its keys
+are checked against the constructor signature before anything is built. Merging rule: a child node
+whose ``type`` differs from its base's replaces it instead of merging; ``_delete_: true`` forces that.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import os
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError, close_matches
+
+__all__ = [
+    "ResolvedConfig",
+    "load_yaml",
+    "resolve_config",
+    "apply_overrides",
+    "parse_override",
+    "build_part",
+    "check_section",
+    "part_type",
+]
+
+BASE_KEY = "_base_"
+DELETE_KEY = "_delete_"
+TOP_LEVEL = ("model", "data", "train", "per_dataset", "description")
+
+
+@dataclass
+class ResolvedConfig:
+    """A fully merged config and, for every key path, where its value came from."""
+
+    data: dict[str, Any]
+    origins: dict[str, str] = field(default_factory=dict)
+    name: str = ""
+
+    def where(self, path: str) -> str:
+        """``file:line`` (or ``--set`` / ``default``) of ``path`` or of its closest parent."""
+        p = path
+        while p:
+            if p in self.origins:
+                return self.origins[p]
+            p = p.rpartition(".")[0]
+        return self.name or "<config>"
+
+    def get(self, path: str, default: Any = None) -> Any:
+        node: Any = self.data
+        for key in path.split("."):
+            if not isinstance(node, dict) or key not in node:
+                return default
+            node = node[key]
+        return node
+
+    def copy(self) -> ResolvedConfig:
+        return ResolvedConfig(copy.deepcopy(self.data), dict(self.origins), self.name)
+
+
+# --------------------------------------------------------------------------------------------
+# loading with line numbers
+def _record_lines(node: yaml.Node, prefix: str, where: str, out: dict[str, str]) -> None:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            path = f"{prefix}.{key}" if prefix else key
+            out[path] = f"{where}:{key_node.start_mark.line + 1}"
+            _record_lines(value_node, path, where, out)
+
+
+def load_yaml(path: str | Path) -> tuple[dict[str, Any], dict[str, str]]:
+    """Parse a YAML file safely; returns the mapping and ``{key.path: file:line}``."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file '{path}' does not exist") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"config file '{path}' cannot be read: {err}") from err
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        pos = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        raise ConfigError(f"invalid YAML in '{path}{pos}': {err.problem or err}"
+                          f"{' (' + err.context + ')' if err.context else ''}") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"invalid YAML in '{path}': {err}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file '{path}' must hold a mapping at the top, not {type(data).__name__}")
+    origins: dict[str, str] = {}
+    if node is not None:
+        _record_lines(node, "", str(path), origins)
+    return data, origins
+
+
+# --------------------------------------------------------------------------------------------
+# merging
+def part_type(node: Any) -> str | None:
+    """The ``type`` of a part node (a bare string names the type)."""
+    if isinstance(node, str):
+        return node
+    if isinstance(node, dict):
+        t = node.get("type")
+        return t if isinstance(t, str) else None
+    return None
+
+
+def _merge(base: Any, child: Any) -> Any:
+    if isinstance(child, dict) and child.get(DELETE_KEY):
+        return {k: copy.deepcopy(v) for k, v in child.items() if k != DELETE_KEY}
+    if isinstance(base, dict) and isinstance(child, dict):
+        if "type" in child and part_type(base) not in (None, part_type(child)):
+            return copy.deepcopy(child)
+        out = copy.deepcopy(base)
+        for k, v in child.items():
+            out[k] = _merge(base[k], v) if k in base else copy.deepcopy(v)
+        return out
+    if isinstance(base, str) and isinstance(child, dict) and "type" not in child:
+        return _merge({"type": base}, child)
+    return copy.deepcopy(child)
+
+
+def _leaf_paths(data: Any, prefix: str = "") -> list[str]:
+    if isinstance(data, dict) and data:
+        out = [prefix] if prefix else []
+        for k, v in data.items():
+            out += _leaf_paths(v, f"{prefix}.{k}" if prefix else str(k))
+        return out
+    return [prefix] if prefix else []
+
+
+def _resolve_source(ref: str, relative_to: Path | None, registry: Any) -> tuple[dict[str, Any], dict[str, str], str]:
+    """Load a ``_base_`` reference: a path (relative to the including file) or a registered model."""
+    candidates = []
+    if relative_to is not None and not os.path.isabs(ref):
+        candidates.append(relative_to.parent / ref)
+    candidates.append(Path(ref))
+    for cand in candidates:
+        if cand.is_file():
+            data, origins = load_yaml(cand)
+            return data, origins, str(cand.resolve())
+    if ref.endswith((".yaml", ".yml")) or os.sep in ref:
+        raise ConfigError(f"config file '{ref}' does not exist"
+                          f"{' (referenced from ' + str(relative_to) + ')' if relative_to else ''}")
+    entry = registry.model.entry(ref, where=str(relative_to) if relative_to else None)
+    spec = entry.obj
+    if isinstance(spec, (str, Path)):
+        data, origins = load_yaml(spec)
+        return data, origins, str(Path(spec).resolve())
+    if isinstance(spec, dict):
+        data = copy.deepcopy(spec)
+        return data, {p: f"model '{ref}' ({entry.source})" for p in _leaf_paths(data)}, f"model:{ref}"
+    raise ConfigError(f"model '{ref}' from {entry.source} is a {type(spec).__name__}; a registered model must be "
+                      "a YAML path or a config mapping")
+
+
+def _resolve(data: dict[str, Any], origins: dict[str, str], here: Path | None, ident: str,
+             chain: list[str], registry: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    if ident in chain:
+        cycle = " -> ".join(chain[chain.index(ident):] + [ident])
+        raise ConfigError(f"_base_ cycle: {cycle}; a config cannot inherit from itself")
+    bases = data.pop(BASE_KEY, None)
+    if bases is None:
+        return data, origins
+    if isinstance(bases, str):
+        bases = [bases]
+    if not isinstance(bases, list) or not all(isinstance(b, str) for b in bases):
+        raise ConfigError(f"{origins.get(BASE_KEY, ident)}: _base_ must be a name/path or a list of them, "
+                          f"got {bases!r}")
+    merged: dict[str, Any] = {}
+    merged_origins: dict[str, str] = {}
+    for ref in bases:
+        bdata, borigins, bident = _resolve_source(ref, here, registry)
+        bpath = Path(bident) if not bident.startswith("model:") else None
+        bdata, borigins = _resolve(bdata, borigins, bpath, bident, chain + [ident], registry)
+        merged = _merge(merged, bdata)
+        merged_origins.update(borigins)
+    merged = _merge(merged, data)
+    origins.pop(BASE_KEY, None)
+    merged_origins.update(origins)
+    return merged, merged_origins
+
+
+def resolve_config(ref: str | dict[str, Any], registry: Any, overrides: list[str] | None = None) -> ResolvedConfig:
+    """Load a config file or registered model, resolve ``_base_`` chains and apply ``--set`` overrides."""
+    if isinstance(ref, dict):
+        data, origins, ident, here = copy.deepcopy(ref), {}, "<inline>", None
+    else:
+        data, origins, ident = _resolve_source(ref, None, registry)
+        here = None if ident.startswith("model:") else Path(ident)
+    data, origins = _resolve(data, origins, here, ident, [], registry)
+    unknown = sorted(k for k in data if k not in TOP_LEVEL)
+    if unknown:
+        raise ConfigError(f"{ident}: unknown top-level key(s) {unknown}; allowed: {list(TOP_LEVEL)}")
+    cfg = ResolvedConfig(data, origins, name=ident)
+    if overrides:
+        apply_overrides(cfg, overrides)
+    return cfg
+
+
+# --------------------------------------------------------------------------------------------
+# overrides
+def parse_override(text: str) -> tuple[str, Any]:
+    """``a.b.c=value`` → (``a.b.c``, YAML-parsed value)."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"--set '{text}': expected KEY.PATH=VALUE (e.g. --set train.lr=3e-4)")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"--set '{text}': the value is not valid YAML ({err})") from None
+    return key.strip(), value
+
+
+def apply_overrides(cfg: ResolvedConfig, overrides: list[str], origin: str = "--set") -> None:
+    """Set each ``a.b.c=value`` in place. A new key is allowed only inside a part node or section."""
+    from .sections import SECTIONS
+
+    for text in overrides:
+        path, value = parse_override(text)
+        keys = path.split(".")
+        node: Any = cfg.data
+        for i, key in enumerate(keys[:-1]):
+            here = ".".join(keys[: i + 1])
+            if isinstance(node, dict) and key not in node and (i == 0 and key in TOP_LEVEL or part_type(node)):
+                node[key] = {}
+            if not isinstance(node, dict) or key not in node:
+                known = sorted(node) if isinstance(node, dict) else []
+                hint = close_matches(key, known)
+                raise ConfigError(f"--set {path}: '{here}' does not exist in the config"
+                                  f"{'; did you mean ' + repr(hint[0]) + '?' if hint else ''}"
+                                  f" Keys there: {known}")
+            if isinstance(node[key], str) and part_type(node[key]) and i + 1 < len(keys):
+                node[key] = {"type": node[key]}
+            node = node[key]
+        last = keys[-1]
+        parent = ".".join(keys[:-1])
+        creatable = part_type(node) is not None or parent in SECTIONS or parent in ("model", "per_dataset") \
+            or parent.startswith("per_dataset") or parent.endswith(("encoders", "adapters", "heads", "loss_weights"))
+        if not isinstance(node, dict) or (last not in node and not creatable):
+            known = sorted(node) if isinstance(node, dict) else []
+            raise ConfigError(f"--set {path}: '{parent or '<top>'}' has no key '{last}'; keys there: {known}")
+        node[last] = value
+        cfg.origins[path] = origin
+        for p in _leaf_paths(value, path):
+            cfg.origins[p] = origin
+
+
+# --------------------------------------------------------------------------------------------
+# validation against signatures
+def _type_ok(value: Any, annotation: Any) -> bool:
+    """Loose check of a YAML value against a simple annotation (unknown annotations pass)."""
+    if annotation is inspect.Parameter.empty or annotation is Any:
+        return True
+    if isinstance(annotation, str):
+        try:
+            annotation = eval(annotation, vars(typing), {})  # noqa: S307 - annotation strings of our own modules
+        except Exception:
+            return True
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return any(_type_ok(value, a) for a in typing.get_args(annotation))
+    if origin is typing.Literal:
+        return value in typing.get_args(annotation)
+    if annotation is type(None):
+        return value is None
+    if annotation is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if annotation is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if annotation in (str, bool):
+        return isinstance(value, annotation)
+    base = origin or annotation
+    if base in (list, tuple, typing.Sequence):
+        return isinstance(value, (list, tuple))
+    if base in (dict, typing.Mapping):
+        return isinstance(value, dict)
+    return True
+
+
+def check_kwargs(target: Any, kwargs: dict[str, Any], path: str, where: str, what: str) -> None:
+    """Unknown, missing or mistyped keyword arguments of ``target`` → one ``ConfigError``."""
+    try:
+        sig = inspect.signature(target)
+    except (TypeError, ValueError):
+        return
+    params = {n: p for n, p in sig.parameters.items() if p.kind not in (p.VAR_POSITIONAL,)}
+    takes_any = any(p.kind == p.VAR_KEYWORD for p in params.values())
+    allowed = sorted(n for n, p in params.items() if p.kind != p.VAR_KEYWORD)
+    unknown = sorted(k for k in kwargs if k not in params)
+    if unknown and not takes_any:
+        paths = ", ".join(f"{path}.{k}" if path else k for k in unknown)
+        hints = {k: close_matches(k, allowed, 1) for k in unknown}
+        hint = "; ".join(f"'{k}' → did you mean '{h[0]}'?" for k, h in hints.items() if h)
+        raise ConfigError(f"{where}: unknown key(s) {paths} for {what}{' (' + hint + ')' if hint else ''}. "
+                          f"Allowed keys: {allowed}")
+    hints_ = typing.get_type_hints(target.__init__ if inspect.isclass(target) else target) \
+        if _safe_hints(target) else {}
+    for k, v in kwargs.items():
+        p = params.get(k)
+        if p is None:
+            continue
+        ann = hints_.get(k, p.annotation)
+        if v is not None and not _type_ok(v, ann):
+            raise ConfigError(f"{where}: {path + '.' if path else ''}{k} = {v!r} has the wrong type for {what}; "
+                              f"expected {getattr(ann, '__name__', None) or ann}")
+    missing = sorted(n for n, p in params.items() if p.default is p.empty
+                     and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and n not in kwargs and n != "self")
+    if missing:
+        raise ConfigError(f"{where}: {what} needs the key(s) {[f'{path}.{m}' if path else m for m in missing]}, "
+                          "which are not set")
+
+
+def _safe_hints(target: Any) -> bool:
+    try:
+        typing.get_type_hints(target.__init__ if inspect.isclass(target) else target)
+        return True
+    except Exception:
+        return False
+
+
+def build_part(kind: str, node: Any, registry: Any, *, path: str, cfg: ResolvedConfig | None = None,
+               inferred: dict[str, Any] | None = None) -> Any:
+    """Build ``{type: name, **kwargs}`` from ``registry.<kind>`` after checking its keys.
+
+    ``inferred`` values (e.g. ``in_dim``, ``num_classes``) are passed only when the constructor accepts
+    them and the user did not set them; ``None`` values are dropped so constructor defaults apply.
+    """
+    where = cfg.where(path) if cfg is not None else path
+    if isinstance(node, str):
+        node = {"type": node}
+    if not isinstance(node, dict) or not isinstance(node.get("type"), str):
+        raise ConfigError(f"{where}: {path} must be a {kind} name or a mapping with a 'type' key, got {node!r}. "
+                          f"Run `mer list {kind}` for the names.")
+    name = node["type"]
+    factory = registry.kind(kind).get(name, where=f"{where} {path}.type")
+    kwargs = {k: v for k, v in node.items() if k != "type" and v is not None}
+    try:
+        params = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        params = {}
+    for k, v in (inferred or {}).items():
+        if k in params and k not in kwargs and v is not None:
+            kwargs[k] = v
+    check_kwargs(factory, kwargs, path, where, f"{kind} '{name}'")
+    try:
+        return factory(**kwargs)
+    except ConfigError:
+        raise
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"{where}: building {kind} '{name}' at {path} failed: {err}") from err
+
+
+def check_section(name: str, values: Any, cfg: ResolvedConfig) -> Any:
+    """Validate a ``train``/``data`` section against its dataclass and return the instance."""
+    from .sections import SECTIONS
+
+    cls = SECTIONS[name]
+    if values is None:
+        values = {}
+    if not isinstance(values, dict):
+        raise ConfigError(f"{cfg.where(name)}: '{name}' must be a mapping, got {type(values).__name__}")
+    check_kwargs(cls, values, name, cfg.where(name), f"section '{name}'")
+    return cls(**values)

@@ -1,0 +1,91 @@
+"""A loaded dataset (``Corpus``), the splits a protocol makes of it (``Fold``), and the ``Protocol`` base.
+
+Datasets are registered factories ``(root=None, **options) -> Corpus``; protocols are registered
+classes whose ``folds(corpus)`` returns the folds. A fold's validation split (used for model
+selection) never overlaps its test split: ``Fold`` refuses to exist otherwise.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import DataError
+from .sample import Sample
+
+__all__ = ["Corpus", "Fold", "Protocol"]
+
+
+@dataclass
+class Corpus:
+    """Utterances of one dataset with its label names and the protocol it is usually run with."""
+
+    name: str
+    label_names: list[str]
+    samples: list[Sample]
+    default_protocol: str = "official"
+    source: str = ""
+    problems: list[str] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        seen: set[str] = set()
+        dups = [s.id for s in self.samples if s.id in seen or seen.add(s.id)]  # type: ignore[func-returns-value]
+        if dups:
+            raise DataError(f"dataset '{self.name}' ({self.source or 'in memory'}): duplicated utterance ids "
+                            f"{dups[:5]}{' ...' if len(dups) > 5 else ''}; every utterance id must be unique")
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.label_names)
+
+    @property
+    def modalities(self) -> list[str]:
+        """Modalities present in the first sample (datasets keep them uniform)."""
+        return list(self.samples[0].modalities) if self.samples else []
+
+    def label_counts(self, samples: list[Sample] | None = None) -> dict[str, int]:
+        """Utterances per label name (``unlabeled`` for -1)."""
+        counts = Counter(s.label for s in (self.samples if samples is None else samples))
+        return {(self.label_names[k] if k >= 0 else "unlabeled"): v for k, v in sorted(counts.items())}
+
+    def by_id(self) -> dict[str, Sample]:
+        return {s.id: s for s in self.samples}
+
+
+@dataclass
+class Fold:
+    """Sample lists of one train/val/test split; ``name`` identifies the fold (e.g. ``session5``)."""
+
+    name: str
+    train: list[Sample]
+    val: list[Sample]
+    test: list[Sample]
+    protocol: str = ""
+    selection: str = "val"
+
+    def __post_init__(self) -> None:
+        for split in ("train", "val", "test"):
+            if not getattr(self, split):
+                raise DataError(f"protocol '{self.protocol}' fold '{self.name}': the {split} split is empty; "
+                                "check the dataset root and the label filter")
+        test_ids = {s.id for s in self.test}
+        leak_val = [s.id for s in self.val if s.id in test_ids]
+        leak_train = [s.id for s in self.train if s.id in test_ids]
+        if leak_val or leak_train:
+            raise DataError(f"protocol '{self.protocol}' fold '{self.name}': {len(leak_val)} validation and "
+                            f"{len(leak_train)} training utterances are also in the test split (e.g. "
+                            f"{(leak_val + leak_train)[:3]}); model selection on test data is refused")
+
+    def sizes(self) -> dict[str, int]:
+        return {"train": len(self.train), "val": len(self.val), "test": len(self.test)}
+
+
+class Protocol:
+    """A named rule that turns a corpus into folds. Subclasses implement ``folds``."""
+
+    name = "protocol"
+
+    def folds(self, corpus: Corpus) -> list[Fold]:
+        raise NotImplementedError

@@ -1,0 +1,83 @@
+"""DataLoaders over samples: batching by utterance or by whole dialogue, lazy audio decoding."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+
+import torch
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from ..errors import ConfigError
+from .audio import load_waveform
+from .sample import Sample, collate
+
+__all__ = ["SampleDataset", "DialogueBatchSampler", "make_loader", "input_dims"]
+
+AUDIO_MODALITIES = ("audio",)
+
+
+class SampleDataset(Dataset):
+    """Indexable samples; audio given as a file path is decoded when the sample is read."""
+
+    def __init__(self, samples: Sequence[Sample], sample_rate: int = 16000) -> None:
+        self.samples = list(samples)
+        self.sample_rate = sample_rate
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, i: int) -> Sample:
+        s = self.samples[i]
+        if any(m in AUDIO_MODALITIES and isinstance(v, str) for m, v in s.modalities.items()):
+            mods = {m: load_waveform(v, self.sample_rate) if m in AUDIO_MODALITIES and isinstance(v, str) else v
+                    for m, v in s.modalities.items()}
+            s = replace(s, modalities=mods)
+        return s
+
+
+class DialogueBatchSampler(Sampler[list[int]]):
+    """Yields batches of ``dialogues_per_batch`` whole dialogues, utterances in dialogue order."""
+
+    def __init__(self, samples: Sequence[Sample], dialogues_per_batch: int, shuffle: bool, seed: int = 0) -> None:
+        groups: dict[str, list[int]] = defaultdict(list)
+        for i, s in enumerate(samples):
+            groups[s.dialogue_id].append(i)
+        self.dialogues = [sorted(ix, key=lambda i: samples[i].position) for ix in groups.values()]
+        self.per_batch = dialogues_per_batch
+        self.shuffle = shuffle
+        self.seed = seed
+        self.epoch = 0
+
+    def __iter__(self) -> Iterator[list[int]]:
+        order = list(range(len(self.dialogues)))
+        if self.shuffle:
+            random.Random(self.seed + self.epoch).shuffle(order)
+            self.epoch += 1
+        for k in range(0, len(order), self.per_batch):
+            yield [i for d in order[k:k + self.per_batch] for i in self.dialogues[d]]
+
+    def __len__(self) -> int:
+        return (len(self.dialogues) + self.per_batch - 1) // self.per_batch
+
+
+def make_loader(samples: Sequence[Sample], batch_size: int, *, shuffle: bool, batch_by: str = "utterance",
+                seed: int = 0, num_workers: int = 0, pin_memory: bool = False) -> DataLoader:
+    """A loader yielding ``Batch``es; with ``batch_by='dialogue'``, ``batch_size`` counts dialogues."""
+    ds = SampleDataset(samples)
+    common = {"collate_fn": collate, "num_workers": num_workers, "pin_memory": pin_memory,
+              "persistent_workers": num_workers > 0}
+    if batch_by == "dialogue":
+        return DataLoader(ds, batch_sampler=DialogueBatchSampler(ds.samples, batch_size, shuffle, seed), **common)
+    if batch_by != "utterance":
+        raise ConfigError(f"data.batch_by must be 'utterance' or 'dialogue', got '{batch_by}'")
+    g = torch.Generator().manual_seed(seed)
+    return DataLoader(ds, batch_size=batch_size, shuffle=shuffle, generator=g if shuffle else None, **common)
+
+
+def input_dims(samples: Sequence[Sample]) -> dict[str, int | None]:
+    """Feature width per modality (None for raw text/audio that an encoder consumes)."""
+    first = samples[0]
+    return {m: int(v.shape[-1]) if isinstance(v, torch.Tensor) else None for m, v in first.modalities.items()}

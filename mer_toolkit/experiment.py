@@ -1,0 +1,173 @@
+"""From a resolved config to trained folds: dataset, protocol, model, trainer, test once, record.
+
+``mer train``, ``mer eval`` and ``mer bench`` all go through these functions, so every run writes
+the same artefacts: ``config.yaml`` (resolved), ``best.pt``, ``last.pt``, ``log.jsonl``, ``record.json``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .config import ResolvedConfig, _merge, check_section
+from .data.corpus import Corpus, Fold
+from .data.loader import input_dims, make_loader
+from .errors import ConfigError, DataError
+from .model import ComposedModel, DataSpec
+from .results import config_hash, environment
+from .sections import DataConfig, TrainConfig
+from .train import Trainer, set_seed
+
+__all__ = ["select_dataset", "load_corpus", "make_folds", "data_spec", "run_fold", "build_model",
+           "dataset_label"]
+
+MANIFEST_SUFFIXES = (".csv", ".tsv", ".jsonl")
+
+
+def dataset_label(node: Any) -> str:
+    """A short name for a ``data.dataset`` value (a name, a path or a part node)."""
+    if isinstance(node, dict):
+        return str(node.get("name") or node.get("type") or "?")
+    return Path(str(node)).stem if str(node).endswith(MANIFEST_SUFFIXES) else str(node)
+
+
+def select_dataset(cfg: ResolvedConfig, dataset: str | None, origin: str = "--dataset") -> ResolvedConfig:
+    """Set ``data.dataset`` and apply the config's ``per_dataset`` overrides for it."""
+    cfg = cfg.copy()
+    data = cfg.data.setdefault("data", {})
+    if dataset is not None:
+        data["dataset"] = dataset
+        cfg.origins["data.dataset"] = origin
+    name = dataset_label(data.get("dataset", DataConfig.dataset))
+    extra = (cfg.data.get("per_dataset") or {}).get(name)
+    if extra:
+        cfg.data = _merge(cfg.data, extra)
+    return cfg
+
+
+def load_corpus(data_cfg: DataConfig, registry: Any, where: str = "data.dataset") -> Corpus:
+    """Build the dataset named by ``data.dataset`` (a name, a manifest path or ``{type: ..., ...}``)."""
+    node = data_cfg.dataset
+    if isinstance(node, str) and node.endswith(MANIFEST_SUFFIXES):
+        node = {"type": "manifest", "path": node}
+    if isinstance(node, str):
+        node = {"type": node}
+    if not isinstance(node, dict) or "type" not in node:
+        raise ConfigError(f"{where}: expected a dataset name, a manifest path or a mapping with 'type', got {node!r}")
+    options = {**dict(data_cfg.dataset_options or {}), **{k: v for k, v in node.items() if k not in ("type", "name")}}
+    if data_cfg.root is not None:
+        options["root"] = data_cfg.root
+    from .config import build_part
+
+    corpus = build_part("dataset", {"type": node["type"], **options}, registry, path=where)
+    if not isinstance(corpus, Corpus):
+        raise ConfigError(f"{where}: dataset '{node['type']}' returned {type(corpus).__name__}, not a Corpus")
+    if not corpus.samples:
+        raise DataError(f"dataset '{corpus.name}' ({corpus.source}) has no utterances")
+    if data_cfg.features:
+        from .features import apply_features
+
+        corpus = apply_features(corpus, data_cfg.features, registry)
+    return corpus
+
+
+def make_folds(corpus: Corpus, data_cfg: DataConfig, registry: Any) -> list[Fold]:
+    """The folds of the configured protocol (or the dataset's default), optionally filtered by name."""
+    name = data_cfg.protocol or corpus.default_protocol
+    protocol = registry.protocol.get(name, where="data.protocol")(**(data_cfg.protocol_options or {}))
+    folds = protocol.folds(corpus)
+    for f in folds:
+        f.protocol = f.protocol or name
+    if data_cfg.folds:
+        wanted = [str(x) for x in data_cfg.folds]
+        names = [f.name for f in folds]
+        missing = [w for w in wanted if w not in names]
+        if missing:
+            raise ConfigError(f"data.folds: {missing} are not folds of protocol '{name}' (folds: {names})")
+        folds = [f for f in folds if f.name in wanted]
+    return folds
+
+
+def data_spec(corpus: Corpus, fold: Fold) -> DataSpec:
+    counts = [0] * corpus.num_classes
+    for s in fold.train:
+        if s.label >= 0:
+            counts[s.label] += 1
+    return DataSpec(input_dims(fold.train), corpus.num_classes, list(corpus.label_names), counts)
+
+
+def build_model(cfg: ResolvedConfig, spec: DataSpec, registry: Any) -> ComposedModel:
+    model_node = cfg.data.get("model")
+    if not model_node:
+        raise ConfigError(f"{cfg.name}: the config has no 'model' section")
+    return ComposedModel.from_spec(model_node, spec, registry, cfg)
+
+
+def run_fold(cfg: ResolvedConfig, corpus: Corpus, fold: Fold, registry: Any, *, run_dir: Path, seed: int,
+             model_name: str, resume: bool = False, epochs: int | None = None, device: str | None = None,
+             amp: str | None = None, on_epoch: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Train on ``fold.train``, select on ``fold.val``, evaluate the selected model once on ``fold.test``."""
+    data_cfg: DataConfig = check_section("data", cfg.data.get("data"), cfg)
+    train_cfg: TrainConfig = check_section("train", cfg.data.get("train"), cfg)
+    train_cfg.seed = seed
+    if epochs is not None:
+        train_cfg.epochs = epochs
+    if device is not None:
+        train_cfg.device = device
+    if amp is not None:
+        train_cfg.amp = amp
+    resolved = copy.deepcopy(cfg.data)
+    resolved.setdefault("data", {}).update(data_cfg.to_dict())
+    resolved["train"] = train_cfg.to_dict()
+    chash = config_hash({k: v for k, v in resolved.items() if k != "per_dataset" and k != "description"}
+                        | {"train": {k: v for k, v in train_cfg.to_dict().items() if k != "seed"}})
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
+    set_seed(seed, train_cfg.deterministic)
+    spec = data_spec(corpus, fold)
+    model = build_model(cfg, spec, registry)
+    n_params = sum(p.numel() for p in model.parameters())
+    meta = {"config": resolved, "data_spec": spec.to_dict(), "model_name": model_name, "seed": seed,
+            "fold": fold.name, "protocol": fold.protocol, "dataset": corpus.name}
+    log_path = run_dir / "log.jsonl"
+    if not resume and log_path.exists():
+        log_path.unlink()
+
+    def log_epoch(row: dict[str, Any]) -> None:
+        with open(log_path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(row, default=float) + "\n")
+        if on_epoch is not None:
+            on_epoch(row)
+
+    trainer = Trainer(model, train_cfg, run_dir=run_dir, label_names=list(corpus.label_names), meta=meta,
+                      on_epoch=log_epoch)
+    bs_eval = data_cfg.eval_batch_size or data_cfg.batch_size
+    pin = trainer.device.type == "cuda"
+    train_loader = make_loader(fold.train, data_cfg.batch_size, shuffle=True, batch_by=data_cfg.batch_by,
+                               seed=seed, num_workers=data_cfg.num_workers, pin_memory=pin)
+    val_loader = make_loader(fold.val, bs_eval, shuffle=False, batch_by=data_cfg.batch_by,
+                             num_workers=data_cfg.num_workers, pin_memory=pin)
+    test_loader = make_loader(fold.test, bs_eval, shuffle=False, batch_by=data_cfg.batch_by,
+                              num_workers=data_cfg.num_workers, pin_memory=pin)
+    t0 = time.perf_counter()
+    fit = trainer.fit(train_loader, val_loader, resume=resume)
+    test = trainer.evaluate(test_loader)
+    record = {
+        "model": model_name, "dataset": corpus.name, "protocol": fold.protocol, "fold": fold.name, "seed": seed,
+        "config_hash": chash, "selection": f"val.{train_cfg.monitor}",
+        "metrics": {"val": fit.best_val, "test": test},
+        "best_epoch": fit.best_epoch, "epochs_run": fit.epochs_run, "stopped_early": fit.stopped_early,
+        "train_seconds": round(fit.train_seconds, 3), "wall_seconds": round(time.perf_counter() - t0, 3),
+        "params": n_params, "sizes": fold.sizes(), "label_names": list(corpus.label_names),
+        "run_dir": str(run_dir), **environment(str(trainer.device)),
+        "loader_wait_fraction": round(sum(h["train"]["loader_wait_fraction"] for h in fit.history)
+                                      / max(1, len(fit.history)), 4),
+    }
+    (run_dir / "record.json").write_text(json.dumps(record, indent=1, sort_keys=True))
+    return record

@@ -1,0 +1,199 @@
+"""Plugin loading: builtins and entry-point plugins through one pluggy manager, each one isolated.
+
+A plugin that fails to import, to register with pluggy, or inside its hook is recorded as a
+``PluginLoadFailure`` and skipped; its partial registrations are rolled back and every other
+plugin keeps working. Environment switches:
+
+- ``MER_DISABLE_PLUGINS=a,b``   skip these entry-point names;
+- ``MER_LOAD_PLUGINS=a,b``      load only these entry-point names (allowlist);
+- ``MER_PLUGINS_AUTOLOAD=0``    load no entry-point plugins (builtins only);
+- ``MER_STRICT_PLUGINS=1``      re-raise the first plugin failure (for plugin authors);
+- ``MER_TRACE_PLUGINS=1``       print every hook call.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import warnings
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any
+
+import pluggy
+
+from . import hookspecs
+from .registry import Registries
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "DEFAULT_PLUGINS",
+    "PluginInfo",
+    "PluginLoadFailure",
+    "PluginHost",
+    "get_host",
+    "get_registry",
+    "reset",
+]
+
+ENTRY_POINT_GROUP = "mer_toolkit"
+
+# Builtin parts live in these modules; each has a ``mer_register_parts`` hookimpl.
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "mer_toolkit.components",
+    "mer_toolkit.data.datasets",
+    "mer_toolkit.data.protocols",
+    "mer_toolkit.encoders",
+    "mer_toolkit.configs",
+    "mer_toolkit.cli.commands",
+)
+
+
+@dataclass
+class PluginInfo:
+    """A plugin that loaded: its name, distribution, version, hooks and what it registered."""
+
+    name: str
+    dist: str
+    version: str
+    hooks: list[str]
+    registered: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class PluginLoadFailure:
+    """A plugin that was skipped: where it failed and why."""
+
+    name: str
+    dist: str
+    version: str
+    stage: str
+    error: str
+
+    def describe(self) -> str:
+        return f"plugin '{self.name}' ({self.dist} {self.version}) failed at {self.stage}: {self.error}"
+
+
+def _env_list(name: str) -> list[str]:
+    return [x.strip() for x in os.environ.get(name, "").split(",") if x.strip()]
+
+
+def _strict() -> bool:
+    return os.environ.get("MER_STRICT_PLUGINS", "") not in ("", "0")
+
+
+class PluginHost:
+    """Holds the pluggy manager, the registries and the load report."""
+
+    def __init__(self) -> None:
+        self.pm = pluggy.PluginManager("mer_toolkit")
+        self.pm.add_hookspecs(hookspecs)
+        self.registry = Registries()
+        self.loaded: list[PluginInfo] = []
+        self.failures: list[PluginLoadFailure] = []
+        self.disabled: list[str] = []
+        if os.environ.get("MER_TRACE_PLUGINS", "") not in ("", "0"):
+            self.pm.trace.root.setwriter(lambda msg: print(msg, end="", file=sys.stderr))
+            self.pm.enable_tracing()
+
+    # -- loading -----------------------------------------------------------------------------
+    def load(self) -> None:
+        """Load builtins, then entry-point plugins (unless disabled)."""
+        from . import __version__
+
+        for modname in DEFAULT_PLUGINS:
+            self._add(modname, "mer-toolkit", __version__, lambda m=modname: importlib.import_module(m),
+                      builtin=True)
+        if os.environ.get("MER_PLUGINS_AUTOLOAD", "1") == "0":
+            return
+        allow = _env_list("MER_LOAD_PLUGINS")
+        blocked = set(_env_list("MER_DISABLE_PLUGINS"))
+        for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+            if ep.name in blocked or (allow and ep.name not in allow):
+                self.disabled.append(ep.name)
+                self.pm.set_blocked(ep.name)
+                continue
+            dist = getattr(ep, "dist", None)
+            dist_name = dist.metadata["Name"] if dist is not None else "?"
+            version = dist.version if dist is not None else "?"
+            self._add(ep.name, dist_name, version, ep.load)
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as err:  # a misspelt hook name in some plugin
+            self._fail(getattr(err, "plugin_name", "?"), "?", "?", "hook validation", err)
+
+    def _fail(self, name: str, dist: str, version: str, stage: str, err: BaseException) -> None:
+        failure = PluginLoadFailure(name, dist, version, stage, f"{type(err).__name__}: {err}")
+        self.failures.append(failure)
+        warnings.warn(failure.describe() + " (skipped; see `mer plugins`)", RuntimeWarning, stacklevel=3)
+        if _strict():
+            raise err
+
+    def _add(self, name: str, dist: str, version: str, load: Any, builtin: bool = False) -> None:
+        source = "builtin" if builtin else name
+        try:
+            module = load()
+        except Exception as err:
+            self._fail(name, dist, version, "import", err)
+            return
+        try:
+            self.pm.register(module, name=name)
+        except Exception as err:
+            self._fail(name, dist, version, "pluggy registration", err)
+            return
+        staged = self.registry.staged(source)
+        hooks = [h.name for h in (self.pm.get_hookcallers(module) or [])]
+        try:
+            impl = getattr(module, "mer_register_parts", None)
+            if impl is not None:
+                impl(registry=staged)
+            registered = staged.commit()
+        except Exception as err:
+            self.pm.unregister(module)
+            self._fail(name, dist, version, "mer_register_parts", err)
+            return
+        self.loaded.append(PluginInfo(name, dist, version, hooks, registered))
+
+    # -- CLI -----------------------------------------------------------------------------------
+    def add_cli_commands(self, subparsers: Any) -> None:
+        """Let every plugin add sub-commands; a failing plugin is reported, the CLI still starts."""
+        for plugin in list(self.pm.get_plugins()):
+            impl = getattr(plugin, "mer_cli_commands", None)
+            if impl is None:
+                continue
+            name = self.pm.get_name(plugin) or "?"
+            try:
+                impl(subparsers=subparsers)
+            except Exception as err:
+                info = next((p for p in self.loaded if p.name == name), None)
+                self._fail(name, info.dist if info else "?", info.version if info else "?",
+                           "mer_cli_commands", err)
+
+
+_HOST: PluginHost | None = None
+
+
+def get_host() -> PluginHost:
+    """The process-wide plugin host, loaded on first use."""
+    global _HOST
+    if _HOST is None:
+        host = PluginHost()
+        _HOST = host
+        try:
+            host.load()
+        except BaseException:
+            _HOST = None
+            raise
+    return _HOST
+
+
+def get_registry() -> Registries:
+    """The registries with builtins and plugins loaded."""
+    return get_host().registry
+
+
+def reset() -> None:
+    """Forget loaded plugins (tests, or after installing a plugin in the same process)."""
+    global _HOST
+    _HOST = None

@@ -1,0 +1,231 @@
+"""One generic ``Registry`` per kind of part, grouped in a ``Registries`` set.
+
+Plugins (builtins included) register parts through the ``mer_register_parts(registry)`` hook with
+``registry.<kind>.register("name")``. Names are unique across sources: a second registration of a
+name from anywhere raises, unless ``override=True`` is given explicitly.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import inspect
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from .errors import PluginError, UnknownComponentError
+
+__all__ = ["KINDS", "Entry", "Registry", "Registries", "StagedRegistries"]
+
+KINDS: tuple[str, ...] = (
+    "encoder", "adapter", "interaction", "fusion", "head", "loss", "dataset", "protocol", "model",
+)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A registered part: what it is, where it was defined and which plugin supplied it."""
+
+    kind: str
+    name: str
+    obj: Any
+    source: str
+    origin: str
+    doc: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def summary(self) -> str:
+        """First line of the docstring."""
+        return self.doc.strip().splitlines()[0] if self.doc.strip() else ""
+
+
+def _origin(obj: Any) -> str:
+    module = getattr(obj, "__module__", None)
+    qualname = getattr(obj, "__qualname__", None)
+    if module and qualname:
+        return f"{module}:{qualname}"
+    return type(obj).__name__
+
+
+class Registry(Generic[T]):
+    """Name → part mapping for one kind (``encoder``, ``fusion``, ...)."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._entries: dict[str, Entry] = {}
+
+    def register(
+        self,
+        name: str,
+        obj: T | None = None,
+        *,
+        source: str = "builtin",
+        override: bool = False,
+        doc: str | None = None,
+        **extra: Any,
+    ) -> Callable[[T], T] | T:
+        """Register ``obj`` under ``name``; without ``obj`` it returns a decorator."""
+        if obj is None:
+
+            def decorator(o: T) -> T:
+                self.register(name, o, source=source, override=override, doc=doc, **extra)
+                return o
+
+            return decorator
+        if not isinstance(name, str) or not name or name != name.strip():
+            raise PluginError(f"{self.kind} name {name!r} is not a non-empty string", plugin=source)
+        if self.kind != "model" and not callable(obj):
+            raise PluginError(
+                f"{self.kind} '{name}' from {source} is {type(obj).__name__}, not a class or factory",
+                plugin=source,
+            )
+        entry = Entry(
+            kind=self.kind,
+            name=name,
+            obj=obj,
+            source=source,
+            origin=_origin(obj) if callable(obj) else str(extra.get("path", "<inline spec>")),
+            doc=doc if doc is not None else (inspect.getdoc(obj) or "" if callable(obj) else ""),
+            extra=dict(extra),
+        )
+        old = self._entries.get(name)
+        if old is not None and not override:
+            raise PluginError(
+                f"{self.kind} '{name}' is registered twice: by {old.source} ({old.origin}) and by "
+                f"{source} ({entry.origin}); rename one of them or pass override=True",
+                plugin=source,
+            )
+        self._entries[name] = entry
+        return obj
+
+    def unregister(self, name: str) -> None:
+        """Remove ``name`` (used to roll back a failed plugin)."""
+        self._entries.pop(name, None)
+
+    def get(self, name: str, where: str | None = None) -> T:
+        """The registered object, or ``UnknownComponentError`` with close matches."""
+        return self.entry(name, where).obj
+
+    def entry(self, name: str, where: str | None = None) -> Entry:
+        """The full ``Entry`` of ``name``."""
+        try:
+            return self._entries[name]
+        except KeyError:
+            raise UnknownComponentError(self.kind, name, self._entries, where) from None
+
+    def info(self, name: str) -> dict[str, Any]:
+        """Signature, docstring, defining module and source plugin of ``name``."""
+        e = self.entry(name)
+        sig = ""
+        if callable(e.obj):
+            try:
+                sig = str(inspect.signature(e.obj))
+            except (TypeError, ValueError):
+                sig = "(...)"
+        return {"kind": e.kind, "name": e.name, "signature": sig, "doc": e.doc, "origin": e.origin,
+                "source": e.source, **e.extra}
+
+    def names(self, pattern: str | None = None, source: str | None = None) -> list[str]:
+        """Sorted names, optionally filtered by fnmatch ``pattern`` and by source plugin."""
+        out = [n for n, e in self._entries.items() if source is None or e.source == source]
+        if pattern:
+            out = [n for n in out if fnmatch.fnmatch(n, pattern)]
+        return sorted(out)
+
+    def entries(self) -> list[Entry]:
+        """All entries, sorted by name."""
+        return [self._entries[n] for n in sorted(self._entries)]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class Registries:
+    """The set of registries, one attribute per kind: ``registries.encoder``, ``registries.fusion``..."""
+
+    encoder: Registry
+    adapter: Registry
+    interaction: Registry
+    fusion: Registry
+    head: Registry
+    loss: Registry
+    dataset: Registry
+    protocol: Registry
+    model: Registry
+
+    def __init__(self) -> None:
+        for kind in KINDS:
+            setattr(self, kind, Registry(kind))
+
+    def kind(self, kind: str) -> Registry:
+        """The registry of ``kind``; an unknown kind is an error listing the kinds."""
+        if kind not in KINDS:
+            raise UnknownComponentError("kind", kind, KINDS)
+        return getattr(self, kind)
+
+    def find(self, name: str) -> list[Entry]:
+        """Every entry called ``name``, whatever its kind."""
+        return [self.kind(k).entry(name) for k in KINDS if name in self.kind(k)]
+
+    def staged(self, source: str) -> StagedRegistries:
+        """A view for one plugin: its registrations are kept apart until ``commit()``."""
+        return StagedRegistries(self, source)
+
+
+class _StagedRegistry:
+    """Registry facade that records ``register`` calls for a later commit."""
+
+    def __init__(self, target: Registry, stage: StagedRegistries) -> None:
+        self._target = target
+        self._stage = stage
+        self.kind = target.kind
+
+    def register(self, name: str, obj: Any = None, *, override: bool = False, **kw: Any) -> Any:
+        kw.pop("source", None)
+        if obj is None:
+
+            def decorator(o: Any) -> Any:
+                self.register(name, o, override=override, **kw)
+                return o
+
+            return decorator
+        self._stage.pending.append((self._target, name, obj, override, kw))
+        return obj
+
+    def __getattr__(self, item: str) -> Any:  # read access (get, names, ...) goes to the target
+        return getattr(self._target, item)
+
+
+class StagedRegistries:
+    """What a plugin's hook receives: ``registry.<kind>.register(...)``, committed all-or-nothing."""
+
+    def __init__(self, registries: Registries, source: str) -> None:
+        self.source = source
+        self.pending: list[tuple[Registry, str, Any, bool, dict[str, Any]]] = []
+        for kind in KINDS:
+            setattr(self, kind, _StagedRegistry(registries.kind(kind), self))
+
+    def commit(self) -> list[tuple[str, str]]:
+        """Apply every staged registration; on the first error undo them all and re-raise."""
+        done: list[tuple[Registry, str, Entry | None]] = []
+        try:
+            for target, name, obj, override, kw in self.pending:
+                previous = target._entries.get(name)
+                target.register(name, obj, source=self.source, override=override, **kw)
+                done.append((target, name, previous))
+        except Exception:
+            for target, name, previous in reversed(done):
+                target.unregister(name)
+                if previous is not None:
+                    target._entries[name] = previous
+            raise
+        return [(t.kind, n) for t, n, _ in done]

@@ -1,0 +1,252 @@
+"""The generic trainer: AdamW, warmup + cosine schedule, clipping, AMP, early stopping on validation.
+
+Model selection reads only the validation loader; the test split is evaluated once, afterwards, by
+the caller with the best checkpoint. ``last.pt`` holds everything needed to resume after a kill.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from . import __version__
+from .errors import ConfigError, RunError
+from .metrics import HIGHER_IS_BETTER, EmotionMetrics
+from .model import ComposedModel
+from .sections import TrainConfig
+
+__all__ = ["set_seed", "resolve_device", "Trainer", "FitResult", "save_checkpoint", "load_checkpoint"]
+
+
+def set_seed(seed: int, deterministic: bool = True) -> None:
+    """Seed Python, NumPy and torch; with ``deterministic`` ask torch for deterministic kernels."""
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    torch.manual_seed(seed)
+    if deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` → CUDA when available, else CPU; an unavailable CUDA request is a clear error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"train.device is '{name}' but no CUDA device is available; use --device cpu or auto")
+    try:
+        return torch.device(name)
+    except RuntimeError as err:
+        raise ConfigError(f"train.device '{name}' is not a valid device ({err})") from None
+
+
+def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
+    """Write atomically (temp file + rename) so a kill never leaves a half-written checkpoint."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Load with ``weights_only=True``: tensors and plain containers only, no code execution."""
+    path = Path(path)
+    if not path.is_file():
+        raise RunError(f"checkpoint '{path}' does not exist")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # noqa: BLE001 - any unpickling failure is a bad file for the user
+        raise RunError(f"checkpoint '{path}' cannot be loaded safely ({type(err).__name__}: {err}); only "
+                       "checkpoints written by mer-toolkit (tensors and plain data) are accepted") from None
+
+
+@dataclass
+class FitResult:
+    """What training produced: the selected epoch and its validation metrics, and the history."""
+
+    best_epoch: int
+    best_val: dict[str, Any]
+    epochs_run: int
+    train_seconds: float
+    history: list[dict[str, Any]] = field(default_factory=list)
+    stopped_early: bool = False
+
+
+class Trainer:
+    """Trains a ``ComposedModel`` and keeps the epoch with the best validation ``monitor`` metric."""
+
+    def __init__(self, model: ComposedModel, cfg: TrainConfig, *, run_dir: Path | None = None,
+                 label_names: list[str], meta: dict[str, Any] | None = None,
+                 on_epoch: Callable[[dict[str, Any]], None] | None = None) -> None:
+        if cfg.monitor not in HIGHER_IS_BETTER:
+            raise ConfigError(f"train.monitor '{cfg.monitor}' is not one of {sorted(HIGHER_IS_BETTER)}")
+        if cfg.amp not in ("off", "bf16", "fp16"):
+            raise ConfigError(f"train.amp must be off, bf16 or fp16, got '{cfg.amp}'")
+        self.cfg = cfg
+        self.device = resolve_device(cfg.device)
+        self.model = model.to(self.device)
+        self.run_dir = run_dir
+        self.label_names = label_names
+        self.meta = meta or {}
+        self.on_epoch = on_epoch
+        params = [p for p in model.parameters() if p.requires_grad]
+        if cfg.optimizer == "adamw":
+            self.optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        elif cfg.optimizer == "adam":
+            self.optimizer = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        elif cfg.optimizer == "sgd":
+            self.optimizer = torch.optim.SGD(params, lr=cfg.lr, weight_decay=cfg.weight_decay, momentum=0.9)
+        else:
+            raise ConfigError(f"train.optimizer must be adamw, adam or sgd, got '{cfg.optimizer}'")
+        if cfg.scheduler not in ("cosine", "constant", "linear"):
+            raise ConfigError(f"train.scheduler must be cosine, linear or constant, got '{cfg.scheduler}'")
+        self.amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(cfg.amp)
+        self.scaler = torch.amp.GradScaler("cuda", enabled=cfg.amp == "fp16" and self.device.type == "cuda")
+
+    # -- schedule ------------------------------------------------------------------------------
+    def _lr_factor(self, step: int, total: int, warmup: int) -> float:
+        if warmup and step < warmup:
+            return (step + 1) / warmup
+        if self.cfg.scheduler == "constant":
+            return 1.0
+        progress = (step - warmup) / max(1, total - warmup)
+        if self.cfg.scheduler == "linear":
+            return max(0.0, 1.0 - progress)
+        return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+    def _autocast(self) -> Any:
+        enabled = self.amp_dtype is not None and self.device.type in ("cuda", "cpu")
+        return torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32, enabled=enabled)
+
+    # -- epochs --------------------------------------------------------------------------------
+    def train_epoch(self, loader: DataLoader, epoch: int, step0: int, total_steps: int, warmup: int) -> dict[str, Any]:
+        self.model.train()
+        sums: dict[str, float] = {}
+        n_batches = 0
+        wait = 0.0
+        t0 = time.perf_counter()
+        tick = time.perf_counter()
+        for i, batch in enumerate(loader):
+            wait += time.perf_counter() - tick
+            batch = batch.to(self.device, non_blocking=True)
+            for group in self.optimizer.param_groups:
+                group["lr"] = self.cfg.lr * self._lr_factor(step0 + i, total_steps, warmup)
+            with self._autocast():
+                out = self.model(batch)
+                loss, terms = self.model.compute_loss(out, batch)
+            if not torch.isfinite(loss):
+                bad = sorted(k for k, v in terms.items() if not torch.isfinite(v))
+                raise RunError(f"epoch {epoch}, batch {i}: the loss is {float(loss)} (non-finite terms: {bad}); "
+                               "lower train.lr, check the features for NaN/inf, or enable train.grad_clip")
+            self.optimizer.zero_grad(set_to_none=True)
+            self.scaler.scale(loss).backward()
+            if self.cfg.grad_clip:
+                self.scaler.unscale_(self.optimizer)
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+            sums["loss"] = sums.get("loss", 0.0) + float(loss.detach())
+            for k, v in terms.items():
+                sums[k] = sums.get(k, 0.0) + float(v.detach())
+            n_batches += 1
+            tick = time.perf_counter()
+        elapsed = time.perf_counter() - t0
+        stats = {k: v / max(1, n_batches) for k, v in sums.items()}
+        stats["seconds"] = elapsed
+        stats["loader_wait_fraction"] = wait / elapsed if elapsed > 0 else 0.0
+        return stats
+
+    @torch.no_grad()
+    def predict(self, loader: DataLoader) -> tuple[torch.Tensor, torch.Tensor, list[str], dict[str, Any]]:
+        """Logits, labels and ids over a loader, plus averaged extras that are per-batch scalars."""
+        self.model.eval()
+        logits, labels, ids = [], [], []
+        for batch in loader:
+            batch = batch.to(self.device, non_blocking=True)
+            with self._autocast():
+                out = self.model(batch)
+            logits.append(out.logits.float().cpu())
+            labels.append(batch.labels.cpu())
+            ids += batch.ids
+        return torch.cat(logits), torch.cat(labels), ids, {}
+
+    def evaluate(self, loader: DataLoader) -> dict[str, Any]:
+        logits, labels, _, _ = self.predict(loader)
+        m = EmotionMetrics(len(self.label_names), self.label_names)
+        m.update(logits, labels)
+        res = m.compute()
+        keep = labels >= 0
+        res["loss"] = float(torch.nn.functional.cross_entropy(logits[keep], labels[keep])) if keep.any() else 0.0
+        return res
+
+    def _better(self, value: float, best: float | None) -> bool:
+        if best is None:
+            return True
+        return value > best if HIGHER_IS_BETTER[self.cfg.monitor] else value < best
+
+    def _payload(self, epoch: int, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        return {"state_dict": self.model.state_dict(), "epoch": epoch, "toolkit_version": __version__,
+                "label_names": list(self.label_names), **self.meta, **(extra or {})}
+
+    def fit(self, train_loader: DataLoader, val_loader: DataLoader, resume: bool = False) -> FitResult:
+        """Train up to ``epochs``, keeping ``best.pt`` by validation metric and ``last.pt`` for resuming."""
+        cfg = self.cfg
+        steps_per_epoch = max(1, len(train_loader))
+        total = steps_per_epoch * cfg.epochs
+        warmup = int(cfg.warmup_epochs * steps_per_epoch)
+        start_epoch, best, best_epoch, best_val, history, bad_epochs, spent = 1, None, 0, {}, [], 0, 0.0
+        last_path = self.run_dir / "last.pt" if self.run_dir else None
+        best_path = self.run_dir / "best.pt" if self.run_dir else None
+        best_state = None
+        if resume and last_path is not None and last_path.is_file():
+            ck = load_checkpoint(last_path)
+            self.model.load_state_dict(ck["state_dict"])
+            self.optimizer.load_state_dict(ck["optimizer"])
+            start_epoch = int(ck["epoch"]) + 1
+            tr = ck["trainer"]
+            best, best_epoch, best_val, history = tr["best"], tr["best_epoch"], tr["best_val"], tr["history"]
+            bad_epochs, spent = tr["bad_epochs"], tr["seconds"]
+            torch.set_rng_state(ck["rng"])
+        stopped = False
+        for epoch in range(start_epoch, cfg.epochs + 1):
+            if hasattr(train_loader.batch_sampler, "epoch"):
+                train_loader.batch_sampler.epoch = epoch
+            stats = self.train_epoch(train_loader, epoch, (epoch - 1) * steps_per_epoch, total, warmup)
+            val = self.evaluate(val_loader)
+            spent += stats["seconds"]
+            row = {"epoch": epoch, "train": stats, "val": {k: v for k, v in val.items() if k != "confusion"}}
+            history.append(row)
+            improved = self._better(val[cfg.monitor], best)
+            if improved:
+                best, best_epoch, best_val, bad_epochs = val[cfg.monitor], epoch, val, 0
+                if best_path is not None:
+                    save_checkpoint(best_path, self._payload(epoch))
+                else:
+                    best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+            else:
+                bad_epochs += 1
+            if self.on_epoch is not None:
+                self.on_epoch({**row, "best_epoch": best_epoch, "improved": improved})
+            if last_path is not None:
+                save_checkpoint(last_path, self._payload(epoch, {
+                    "optimizer": self.optimizer.state_dict(), "rng": torch.get_rng_state(),
+                    "trainer": {"best": best, "best_epoch": best_epoch, "best_val": best_val, "history": history,
+                                "bad_epochs": bad_epochs, "seconds": spent}}))
+            if cfg.patience is not None and bad_epochs >= cfg.patience:
+                stopped = True
+                break
+        if best_path is not None and best_path.is_file():
+            self.model.load_state_dict(load_checkpoint(best_path)["state_dict"])
+        elif best_state is not None:
+            self.model.load_state_dict(best_state)
+        return FitResult(best_epoch, best_val, len(history), spent, history, stopped)
