@@ -1,13 +1,11 @@
-"""Builtin datasets, registered through the plugin hook."""
+"""Builtin datasets: one module per corpus, each with ``register(registry)``, found automatically."""
 
 from __future__ import annotations
 
+from ..._discovery import register_package_modules
 from ...hookspecs import hookimpl
-from .demo import make_demo
-
-__all__ = ["make_demo"]
 
 
 @hookimpl
 def mer_register_parts(registry) -> None:  # noqa: ANN001 - the staged registry view
-    registry.dataset.register("demo", make_demo)
+    register_package_modules(__name__, __path__, registry)

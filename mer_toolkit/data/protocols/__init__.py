@@ -1,13 +1,11 @@
-"""Builtin split protocols, registered through the plugin hook."""
+"""Builtin split protocols: one module per family, each with ``register(registry)``, found automatically."""
 
 from __future__ import annotations
 
+from ..._discovery import register_package_modules
 from ...hookspecs import hookimpl
-from .official import OfficialSplit
-
-__all__ = ["OfficialSplit"]
 
 
 @hookimpl
 def mer_register_parts(registry) -> None:  # noqa: ANN001 - the staged registry view
-    registry.protocol.register("official", OfficialSplit)
+    register_package_modules(__name__, __path__, registry)

@@ -25,3 +25,7 @@ class OfficialSplit(Protocol):
                                 f"{sorted(SPLIT_ALIASES)}")
             parts[split].append(s)
         return [Fold("official", parts["train"], parts["val"], parts["test"], protocol=self.name)]
+
+
+def register(registry) -> None:  # noqa: ANN001 - the staged registry view
+    registry.protocol.register("official", OfficialSplit)

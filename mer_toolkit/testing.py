@@ -1,0 +1,126 @@
+"""Pytest plugin (entry point ``pytest11``) with fixtures and checks for part and plugin authors.
+
+- ``mer_registry``: registries with the builtin parts only (no entry-point plugins);
+- ``tiny_batch``: factory of small random ``Batch``es (pooled or sequence layout, any modalities);
+- ``check_part(part, kind, batch)``: forward + backward, shape and finiteness checks;
+- ``train_tiny(config, tmp_path)``: trains a config for a few epochs on ``demo`` and returns its record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+from .data.sample import Sample, collate
+from .parts import as_part_output
+from .registry import Registries
+
+__all__ = ["fresh_registry", "make_tiny_batch", "check_part", "train_tiny"]
+
+
+def fresh_registry(entry_points: bool = False) -> Registries:
+    """New registries with builtins (and, if asked, installed entry-point plugins) loaded."""
+    import os
+
+    from .plugins import PluginHost
+
+    old = os.environ.get("MER_PLUGINS_AUTOLOAD")
+    os.environ["MER_PLUGINS_AUTOLOAD"] = "1" if entry_points else "0"
+    try:
+        host = PluginHost()
+        host.load()
+    finally:
+        if old is None:
+            os.environ.pop("MER_PLUGINS_AUTOLOAD")
+        else:
+            os.environ["MER_PLUGINS_AUTOLOAD"] = old
+    return host.registry
+
+
+def make_tiny_batch(layout: str = "sequence", modalities: Sequence[str] = ("text", "audio"), batch_size: int = 8,
+                    num_classes: int = 4, dims: dict[str, int] | None = None, dialogues: int = 2,
+                    seed: int = 0) -> Any:
+    """A random ``Batch``: ``layout='pooled'`` gives ``T = 1``, ``'sequence'`` variable lengths with padding."""
+    g = torch.Generator().manual_seed(seed)
+    dims = dims or {m: 12 + 4 * i for i, m in enumerate(modalities)}
+    samples = []
+    for i in range(batch_size):
+        mods = {}
+        for m in modalities:
+            t = 1 if layout == "pooled" else int(torch.randint(2, 7, (1,), generator=g))
+            x = torch.randn(t, dims[m], generator=g)
+            mods[m] = x[0] if layout == "pooled" else x
+        d = i * dialogues // batch_size
+        samples.append(Sample(id=f"u{i}", label=i % num_classes, modalities=mods, dialogue_id=f"d{d}",
+                              position=i, speaker="AB"[i % 2]))
+    return collate(samples)
+
+
+def check_part(part: torch.nn.Module, kind: str, batch: Any, in_dims: dict[str, int] | None = None) -> Any:
+    """Run ``part`` forward and backward on ``batch`` the way ``ComposedModel`` calls it; returns the output."""
+    feats = {m: batch.inputs[m] for m in batch.inputs}
+    masks = dict(batch.masks)
+    if kind in ("fusion", "interaction"):
+        try:
+            out = as_part_output(part(feats, masks, batch=batch))
+        except TypeError:
+            out = as_part_output(part(feats, masks))
+    elif kind == "head":
+        x = torch.cat([f.mean(1) for f in feats.values()], dim=-1)
+        try:
+            out = as_part_output(part(x, batch=batch))
+        except TypeError:
+            out = as_part_output(part(x))
+    elif kind in ("adapter", "encoder"):
+        m = next(iter(feats))
+        out = as_part_output(part(feats[m], masks[m]))
+    else:
+        raise ValueError(f"check_part: unknown kind '{kind}'")
+    values = out.value if isinstance(out.value, dict) else {"value": out.value[0] if isinstance(out.value, tuple)
+                                                            else out.value}
+    total = torch.zeros(())
+    for name, v in values.items():
+        assert isinstance(v, torch.Tensor), f"{kind} output '{name}' is {type(v).__name__}, not a tensor"
+        assert v.shape[0] == len(batch), f"{kind} output '{name}' has batch size {v.shape[0]}, not {len(batch)}"
+        assert torch.isfinite(v).all(), f"{kind} output '{name}' has non-finite values"
+        total = total + v.float().pow(2).mean()
+    for name, loss in out.losses.items():
+        assert loss.dim() == 0 and torch.isfinite(loss), f"{kind} loss '{name}' is not a finite scalar"
+        total = total + loss
+    if any(p.requires_grad for p in part.parameters()):
+        total.backward()
+        assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in part.parameters()), \
+            f"{kind}: no parameter received a gradient"
+    return out
+
+
+def train_tiny(config: str | dict[str, Any], run_dir: Path, *, dataset: str = "demo", epochs: int = 2,
+               registry: Registries | None = None, overrides: Sequence[str] = (), seed: int = 0) -> dict[str, Any]:
+    """Train ``config`` (registered name, YAML path or mapping) for a few epochs; returns the run record."""
+    from .config import check_section, resolve_config
+    from .experiment import load_corpus, make_folds, run_fold, select_dataset
+
+    reg = registry or fresh_registry(entry_points=True)
+    cfg = select_dataset(resolve_config(config, reg, list(overrides)), dataset)
+    data_cfg = check_section("data", cfg.data.get("data"), cfg)
+    corpus = load_corpus(data_cfg, reg)
+    fold = make_folds(corpus, data_cfg, reg)[0]
+    name = config if isinstance(config, str) else "inline"
+    return run_fold(cfg, corpus, fold, reg, run_dir=Path(run_dir), seed=seed, model_name=name, epochs=epochs,
+                    device="cpu")
+
+
+@pytest.fixture
+def mer_registry() -> Registries:
+    """Registries holding only the builtin parts."""
+    return fresh_registry()
+
+
+@pytest.fixture
+def tiny_batch() -> Callable[..., Any]:
+    """Factory: ``tiny_batch(layout='pooled', modalities=('text', 'audio'), ...)`` → ``Batch``."""
+    return make_tiny_batch
