@@ -10,6 +10,7 @@ whose ``type`` differs from its base's replaces it instead of merging; ``_delete
 from __future__ import annotations
 
 import copy
+import dataclasses
 import inspect
 import os
 import types
@@ -36,6 +37,7 @@ __all__ = [
 BASE_KEY = "_base_"
 DELETE_KEY = "_delete_"
 TOP_LEVEL = ("model", "data", "train", "per_dataset", "description")
+MODEL_KEYS = ("encoders", "adapters", "interaction", "fusion", "heads", "main_head", "loss", "loss_weights")
 
 
 @dataclass
@@ -226,17 +228,32 @@ def parse_override(text: str) -> tuple[str, Any]:
     return key.strip(), value
 
 
-def apply_overrides(cfg: ResolvedConfig, overrides: list[str], origin: str = "--set") -> None:
-    """Set each ``a.b.c=value`` in place. A new key is allowed only inside a part node or section."""
+def _creatable(node: Any, parent: str, key: str) -> bool:
+    """May ``--set`` add ``key`` under ``parent``? Yes inside part nodes, section fields and named maps."""
     from .sections import SECTIONS
 
+    if not parent:
+        return key in TOP_LEVEL
+    if part_type(node) is not None and isinstance(node, dict):
+        return True
+    if parent in SECTIONS:
+        return key in {f.name for f in dataclasses.fields(SECTIONS[parent])}
+    if parent == "model":
+        return key in MODEL_KEYS
+    tail = parent.rsplit(".", 1)[-1]
+    return parent.startswith("per_dataset") or tail in (
+        "encoders", "adapters", "heads", "loss_weights", "dataset_options", "protocol_options", "features")
+
+
+def apply_overrides(cfg: ResolvedConfig, overrides: list[str], origin: str = "--set") -> None:
+    """Set each ``a.b.c=value`` in place. A new key is allowed only inside a part node or section."""
     for text in overrides:
         path, value = parse_override(text)
         keys = path.split(".")
         node: Any = cfg.data
         for i, key in enumerate(keys[:-1]):
             here = ".".join(keys[: i + 1])
-            if isinstance(node, dict) and key not in node and (i == 0 and key in TOP_LEVEL or part_type(node)):
+            if isinstance(node, dict) and key not in node and _creatable(node, ".".join(keys[:i]), key):
                 node[key] = {}
             if not isinstance(node, dict) or key not in node:
                 known = sorted(node) if isinstance(node, dict) else []
@@ -244,14 +261,12 @@ def apply_overrides(cfg: ResolvedConfig, overrides: list[str], origin: str = "--
                 raise ConfigError(f"--set {path}: '{here}' does not exist in the config"
                                   f"{'; did you mean ' + repr(hint[0]) + '?' if hint else ''}"
                                   f" Keys there: {known}")
-            if isinstance(node[key], str) and part_type(node[key]) and i + 1 < len(keys):
+            if isinstance(node[key], str) and "model" in keys[:i + 1] and i + 1 < len(keys):
                 node[key] = {"type": node[key]}
             node = node[key]
         last = keys[-1]
         parent = ".".join(keys[:-1])
-        creatable = part_type(node) is not None or parent in SECTIONS or parent in ("model", "per_dataset") \
-            or parent.startswith("per_dataset") or parent.endswith(("encoders", "adapters", "heads", "loss_weights"))
-        if not isinstance(node, dict) or (last not in node and not creatable):
+        if not isinstance(node, dict) or (last not in node and not _creatable(node, parent, last)):
             known = sorted(node) if isinstance(node, dict) else []
             raise ConfigError(f"--set {path}: '{parent or '<top>'}' has no key '{last}'; keys there: {known}")
         node[last] = value
@@ -356,7 +371,13 @@ def build_part(kind: str, node: Any, registry: Any, *, path: str, cfg: ResolvedC
     for k, v in (inferred or {}).items():
         if k in params and k not in kwargs and v is not None:
             kwargs[k] = v
-    check_kwargs(factory, kwargs, path, where, f"{kind} '{name}'")
+    try:
+        accepted = inspect.signature(factory).parameters
+        stray = [k for k in node if k != "type" and k not in accepted]
+    except (TypeError, ValueError):
+        stray = []
+    key_where = cfg.where(f"{path}.{stray[0]}") if cfg is not None and stray else where
+    check_kwargs(factory, kwargs, path, key_where, f"{kind} '{name}'")
     try:
         return factory(**kwargs)
     except ConfigError:

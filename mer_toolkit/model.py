@@ -16,14 +16,13 @@ import torch
 from torch import nn
 
 from .components.losses import TermLoss
-from .config import ResolvedConfig, build_part
+from .config import MODEL_KEYS, ResolvedConfig, build_part
 from .data.sample import Batch
 from .errors import ConfigError, RunError
 from .parts import PartOutput, as_part_output
 
 __all__ = ["DataSpec", "ModelOutput", "ComposedModel", "MODEL_KEYS"]
 
-MODEL_KEYS = ("encoders", "adapters", "interaction", "fusion", "heads", "main_head", "loss", "loss_weights")
 
 
 @dataclass

@@ -219,8 +219,9 @@ class Trainer:
             torch.set_rng_state(ck["rng"])
         stopped = False
         for epoch in range(start_epoch, cfg.epochs + 1):
-            if hasattr(train_loader.batch_sampler, "epoch"):
-                train_loader.batch_sampler.epoch = epoch
+            for sampler in (train_loader.sampler, train_loader.batch_sampler):
+                if hasattr(sampler, "set_epoch"):  # reshuffle as a function of (seed, epoch): resumable
+                    sampler.set_epoch(epoch)
             stats = self.train_epoch(train_loader, epoch, (epoch - 1) * steps_per_epoch, total, warmup)
             val = self.evaluate(val_loader)
             spent += stats["seconds"]
@@ -235,13 +236,13 @@ class Trainer:
                     best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
             else:
                 bad_epochs += 1
-            if self.on_epoch is not None:
-                self.on_epoch({**row, "best_epoch": best_epoch, "improved": improved})
             if last_path is not None:
                 save_checkpoint(last_path, self._payload(epoch, {
                     "optimizer": self.optimizer.state_dict(), "rng": torch.get_rng_state(),
                     "trainer": {"best": best, "best_epoch": best_epoch, "best_val": best_val, "history": history,
                                 "bad_epochs": bad_epochs, "seconds": spent}}))
+            if self.on_epoch is not None:
+                self.on_epoch({**row, "best_epoch": best_epoch, "improved": improved})
             if cfg.patience is not None and bad_epochs >= cfg.patience:
                 stopped = True
                 break

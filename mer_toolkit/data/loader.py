@@ -14,7 +14,7 @@ from ..errors import ConfigError
 from .audio import load_waveform
 from .sample import Sample, collate
 
-__all__ = ["SampleDataset", "DialogueBatchSampler", "make_loader", "input_dims"]
+__all__ = ["SampleDataset", "EpochShuffleSampler", "DialogueBatchSampler", "make_loader", "input_dims"]
 
 AUDIO_MODALITIES = ("audio",)
 
@@ -38,6 +38,25 @@ class SampleDataset(Dataset):
         return s
 
 
+class EpochShuffleSampler(Sampler[int]):
+    """Random order that depends only on (seed, epoch), so a resumed run sees the same batches."""
+
+    def __init__(self, n: int, seed: int = 0) -> None:
+        self.n = n
+        self.seed = seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __iter__(self) -> Iterator[int]:
+        g = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
+        return iter(torch.randperm(self.n, generator=g).tolist())
+
+    def __len__(self) -> int:
+        return self.n
+
+
 class DialogueBatchSampler(Sampler[list[int]]):
     """Yields batches of ``dialogues_per_batch`` whole dialogues, utterances in dialogue order."""
 
@@ -51,11 +70,13 @@ class DialogueBatchSampler(Sampler[list[int]]):
         self.seed = seed
         self.epoch = 0
 
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
     def __iter__(self) -> Iterator[list[int]]:
         order = list(range(len(self.dialogues)))
         if self.shuffle:
-            random.Random(self.seed + self.epoch).shuffle(order)
-            self.epoch += 1
+            random.Random(self.seed * 100_003 + self.epoch).shuffle(order)
         for k in range(0, len(order), self.per_batch):
             yield [i for d in order[k:k + self.per_batch] for i in self.dialogues[d]]
 
@@ -73,8 +94,8 @@ def make_loader(samples: Sequence[Sample], batch_size: int, *, shuffle: bool, ba
         return DataLoader(ds, batch_sampler=DialogueBatchSampler(ds.samples, batch_size, shuffle, seed), **common)
     if batch_by != "utterance":
         raise ConfigError(f"data.batch_by must be 'utterance' or 'dialogue', got '{batch_by}'")
-    g = torch.Generator().manual_seed(seed)
-    return DataLoader(ds, batch_size=batch_size, shuffle=shuffle, generator=g if shuffle else None, **common)
+    sampler = EpochShuffleSampler(len(ds), seed) if shuffle else None
+    return DataLoader(ds, batch_size=batch_size, sampler=sampler, **common)
 
 
 def input_dims(samples: Sequence[Sample]) -> dict[str, int | None]:

@@ -17,13 +17,14 @@ __all__ = ["DEMO_LABELS", "make_demo"]
 DEMO_LABELS = ["angry", "happy", "neutral", "sad"]
 
 
-def make_demo(root: str | None = None, dialogues: int = 120, seed: int = 0, text_dim: int = 32,
-              audio_dim: int = 24, conflict: float = 0.25, noise: float = 1.0) -> Corpus:
+def make_demo(root: str | None = None, dialogues: int = 200, seed: int = 0, text_dim: int = 32,
+              audio_dim: int = 24, conflict: float = 0.3, noise: float = 1.0, text_strength: float = 1.5,
+              audio_strength: float = 0.3) -> Corpus:
     """Generate the corpus; 70/15/15 % of dialogues go to train/val/test (``meta['split']``)."""
     g = torch.Generator().manual_seed(seed)
     n_cls = len(DEMO_LABELS)
-    text_proto = torch.randn(n_cls, text_dim, generator=g) * 1.5
-    audio_proto = torch.randn(n_cls, audio_dim, generator=g) * 1.2
+    text_proto = torch.randn(n_cls, text_dim, generator=g) * text_strength
+    audio_proto = torch.randn(n_cls, audio_dim, generator=g) * audio_strength
     samples: list[Sample] = []
     for d in range(dialogues):
         split = "train" if d % 20 < 14 else ("val" if d % 20 < 17 else "test")

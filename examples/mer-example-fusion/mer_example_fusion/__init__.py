@@ -1,0 +1,1 @@
+"""Example mer-toolkit plugin package."""

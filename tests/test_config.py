@@ -1,0 +1,85 @@
+"""YAML configs: inheritance, overrides, provenance, and the errors for bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mer_toolkit.config import build_part, resolve_config
+from mer_toolkit.errors import ConfigError, UnknownComponentError
+from mer_toolkit.model import ComposedModel, DataSpec
+
+SPEC = DataSpec({"text": 32, "audio": 24}, 4, ["a", "b", "c", "d"], [5, 5, 5, 5])
+
+
+def write(tmp: Path, name: str, text: str) -> Path:
+    p = tmp / name
+    p.write_text(text)
+    return p
+
+
+def test_base_by_name_and_path_with_overrides_and_origins(tmp_path: Path, mer_registry) -> None:
+    write(tmp_path, "parent.yaml", "_base_: gated_mlp\ntrain:\n  lr: 0.5\n")
+    child = write(tmp_path, "child.yaml", "_base_: parent.yaml\nmodel:\n  fusion: concat\n")
+    cfg = resolve_config(str(child), mer_registry, ["train.epochs=3", "model.heads.emotion.dropout=0.0"])
+    assert cfg.data["model"]["fusion"] == "concat"  # a new type replaces, not merges (no stray 'dim')
+    assert cfg.data["train"]["lr"] == 0.5 and cfg.data["train"]["epochs"] == 3
+    assert cfg.where("train.lr").endswith("parent.yaml:3")
+    assert cfg.where("train.epochs") == "--set"
+    assert cfg.where("model.adapters.text.dim").endswith("concat_mlp.yaml:8")
+    model = ComposedModel.from_spec(cfg.data["model"], SPEC, mer_registry, cfg)
+    assert model.heads["emotion"].body[2].p == 0.0
+
+
+def test_invalid_yaml_reports_line_and_column(tmp_path: Path, mer_registry) -> None:
+    bad = write(tmp_path, "bad.yaml", "model:\n  fusion: [concat\n  heads: x\n")
+    with pytest.raises(ConfigError, match=r"bad\.yaml:\d+:\d+"):
+        resolve_config(str(bad), mer_registry)
+
+
+def test_yaml_never_constructs_python_objects(tmp_path: Path, mer_registry) -> None:
+    evil = write(tmp_path, "evil.yaml", "model: !!python/object/apply:os.system ['echo pwned']\n")
+    with pytest.raises(ConfigError, match="evil.yaml"):
+        resolve_config(str(evil), mer_registry)
+
+
+def test_base_cycle_is_named(tmp_path: Path, mer_registry) -> None:
+    write(tmp_path, "a.yaml", "_base_: b.yaml\n")
+    write(tmp_path, "b.yaml", "_base_: a.yaml\n")
+    with pytest.raises(ConfigError, match=r"_base_ cycle: .*a\.yaml -> .*b\.yaml -> .*a\.yaml"):
+        resolve_config(str(tmp_path / "a.yaml"), mer_registry)
+
+
+def test_unknown_key_names_file_line_path_and_allowed_keys(tmp_path: Path, mer_registry) -> None:
+    f = write(tmp_path, "m.yaml", "_base_: gated_mlp\nmodel:\n  fusion:\n    type: gated_sum\n    dimm: 3\n")
+    cfg = resolve_config(str(f), mer_registry)
+    with pytest.raises(ConfigError) as exc:
+        ComposedModel.from_spec(cfg.data["model"], SPEC, mer_registry, cfg)
+    msg = str(exc.value)
+    assert "m.yaml:5" in msg and "model.fusion.dimm" in msg and "did you mean 'dim'" in msg and "['dim'" in msg
+
+
+def test_unknown_part_name_wrong_type_and_missing_key(mer_registry) -> None:
+    with pytest.raises(UnknownComponentError, match="did you mean 'concat'"):
+        build_part("fusion", {"type": "concatt"}, mer_registry, path="model.fusion", inferred={"in_dims": {}})
+    with pytest.raises(ConfigError, match=r"model.fusion.dim = 'big' has the wrong type"):
+        build_part("fusion", {"type": "mean", "dim": "big"}, mer_registry, path="model.fusion",
+                   inferred={"in_dims": {"a": 3}})
+    with pytest.raises(ConfigError, match=r"needs the key\(s\) \['model.heads.x.in_dim'\]"):
+        build_part("head", {"type": "linear"}, mer_registry, path="model.heads.x", inferred={"num_classes": 3})
+
+
+def test_override_errors(mer_registry) -> None:
+    with pytest.raises(ConfigError, match="did you mean 'fusion'"):
+        resolve_config("gated_mlp", mer_registry, ["model.fusoin.dim=4"])
+    with pytest.raises(ConfigError, match="KEY.PATH=VALUE"):
+        resolve_config("gated_mlp", mer_registry, ["train.lr"])
+    with pytest.raises(ConfigError, match="has no key 'nope'"):
+        resolve_config("gated_mlp", mer_registry, ["description.nope=1"])
+
+
+def test_unknown_top_level_key(tmp_path: Path, mer_registry) -> None:
+    f = write(tmp_path, "t.yaml", "modle: {}\n")
+    with pytest.raises(ConfigError, match=r"unknown top-level key\(s\) \['modle'\]"):
+        resolve_config(str(f), mer_registry)

@@ -1,0 +1,161 @@
+"""ComposedModel, trainer, checkpoints, metrics and the demo dataset, on tiny CPU runs."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+
+import pytest
+import torch
+
+from mer_toolkit.data.corpus import Fold
+from mer_toolkit.data.datasets.demo import make_demo
+from mer_toolkit.errors import ConfigError, DataError, RunError
+from mer_toolkit.metrics import compute_metrics
+from mer_toolkit.model import ComposedModel, DataSpec
+from mer_toolkit.testing import check_part, make_tiny_batch, train_tiny
+from mer_toolkit.train import load_checkpoint
+
+SPEC = DataSpec({"text": 12, "audio": 16}, 4, list("abcd"), [2, 2, 2, 2])
+MODEL = {"encoders": {"text": "features", "audio": {"type": "features", "proj_dim": 8}},
+         "adapters": {"text": {"type": "mlp", "dim": 10}}, "fusion": "gated_sum",
+         "heads": {"emotion": "linear", "aux": {"type": "mlp", "hidden": [5]}}}
+
+
+def test_dimensions_are_inferred_and_extras_returned(mer_registry) -> None:
+    model = ComposedModel.from_spec(MODEL, SPEC, mer_registry)
+    assert model.encoders["audio"].out_dim == 8 and model.fusion.out_dim == 10
+    batch = make_tiny_batch("sequence", batch_size=6)
+    out = model(batch)
+    assert out.logits.shape == (6, 4) and out.extras["heads.aux"].shape == (6, 4)
+    weights = out.extras["fusion.modality_weights"]
+    assert torch.allclose(weights["text"] + weights["audio"], torch.ones(6))
+    total, terms = model.compute_loss(out, batch)
+    assert set(terms) == {"loss.ce"} and total.requires_grad
+
+
+def test_padding_does_not_change_pooled_outputs(mer_registry) -> None:
+    model = ComposedModel.from_spec(MODEL, SPEC, mer_registry).eval()
+    batch = make_tiny_batch("sequence", batch_size=6)
+    ref = model(batch).logits
+    for m, mask in batch.masks.items():
+        batch.inputs[m][~mask] = 1e4
+    assert torch.allclose(model(batch).logits, ref, atol=1e-5)
+
+
+def test_unknown_loss_weight_and_missing_modality_are_errors(mer_registry) -> None:
+    with pytest.raises(ConfigError, match=r"unknown loss term\(s\) \['fusion.nope'\]"):
+        ComposedModel.from_spec({**MODEL, "loss_weights": {"fusion.nope": 1}}, SPEC, mer_registry)
+    with pytest.raises(ConfigError, match=r"uses modality \['video'\]"):
+        ComposedModel.from_spec({**MODEL, "encoders": {"video": "features"}}, SPEC, mer_registry)
+
+
+@pytest.mark.parametrize("kind,name,kwargs", [("fusion", "concat", {}), ("fusion", "mean", {"dim": 8}),
+                                               ("fusion", "gated_sum", {"dim": 8})])
+def test_builtin_fusions_pass_check_part(mer_registry, tiny_batch, kind: str, name: str, kwargs: dict) -> None:
+    batch = tiny_batch("pooled")
+    part = mer_registry.fusion.get(name)(in_dims={m: x.shape[-1] for m, x in batch.inputs.items()}, **kwargs)
+    out = check_part(part, kind, batch)
+    assert out.value.shape[-1] == part.out_dim
+
+
+def test_metrics_match_hand_computed_values() -> None:
+    labels = torch.tensor([0, 0, 0, 1])
+    logits = torch.nn.functional.one_hot(torch.tensor([0, 0, 1, 1]), 2).float()
+    m = compute_metrics(logits, labels, ["x", "y"])
+    assert m["wa"] == pytest.approx(75.0) and m["ua"] == pytest.approx((2 / 3 + 1) / 2 * 100, abs=1e-3)
+    assert m["confusion"] == [[2, 1], [0, 1]]
+    assert m["per_class_f1"]["y"] == pytest.approx(2 / 3 * 100, abs=1e-3)
+
+
+def test_fold_refuses_selection_on_test_and_empty_splits() -> None:
+    corpus = make_demo(dialogues=20)
+    s = corpus.samples
+    with pytest.raises(DataError, match="model selection on test data is refused"):
+        Fold("f", s[:10], s[10:15], s[12:20], protocol="p")
+    with pytest.raises(DataError, match="the val split is empty"):
+        Fold("f", s[:10], [], s[12:20], protocol="p")
+
+
+def test_demo_is_deterministic_and_has_conflicting_modalities() -> None:
+    a, b = make_demo(), make_demo()
+    assert [x.id for x in a.samples] == [x.id for x in b.samples]
+    assert torch.equal(a.samples[7].modalities["audio"], b.samples[7].modalities["audio"])
+    share = sum(x.meta["conflict"] for x in a.samples) / len(a.samples)
+    assert 0.2 < share < 0.4
+
+
+@pytest.fixture(scope="module")
+def demo_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    """Text-only, audio-only and both modalities, same model family and budget."""
+    runs = {}
+    for name, mods in (("text", ["text"]), ("audio", ["audio"]), ("both", ["text", "audio"])):
+        cfg = {"_base_": "concat_mlp", "model": {"encoders": {"_delete_": True, **{m: "features" for m in mods}},
+                                                 "adapters": {"_delete_": True,
+                                                              **{m: {"type": "mlp", "dim": 128} for m in mods}}}}
+        runs[name] = train_tiny(cfg, tmp_path_factory.mktemp(name), epochs=12, registry=None)
+    return runs
+
+
+def test_demo_needs_both_modalities(demo_runs: dict[str, dict]) -> None:
+    wa = {k: r["metrics"]["test"]["wa"] for k, r in demo_runs.items()}
+    assert wa["both"] > 70.0, wa
+    assert wa["both"] > wa["text"] + 4 and wa["both"] > wa["audio"] + 4, wa
+
+
+def test_run_directory_and_checkpoint_contents(demo_runs: dict[str, dict]) -> None:
+    rec = demo_runs["both"]
+    run = Path(rec["run_dir"])
+    assert {"config.yaml", "best.pt", "last.pt", "log.jsonl", "record.json"} <= {p.name for p in run.iterdir()}
+    ck = load_checkpoint(run / "best.pt")
+    assert ck["epoch"] == rec["best_epoch"] and ck["label_names"] == ["angry", "happy", "neutral", "sad"]
+    assert ck["config"]["model"]["fusion"] == "concat" and ck["toolkit_version"]
+    log = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines()]
+    best = max(log, key=lambda r: r["val"]["wf1"])
+    assert best["epoch"] == rec["best_epoch"]  # selection used validation, not test
+    assert rec["metrics"]["val"]["wf1"] == pytest.approx(best["val"]["wf1"])
+    assert rec["protocol"] == "official" and rec["selection"] == "val.wf1" and len(rec["config_hash"]) == 12
+
+
+def test_checkpoint_with_code_payload_is_refused(tmp_path: Path) -> None:
+    class Evil:
+        def __reduce__(self):  # noqa: ANN204
+            return (print, ("pwned",))
+
+    path = tmp_path / "evil.pt"
+    with open(path, "wb") as f:
+        pickle.dump({"state_dict": Evil()}, f)
+    with pytest.raises(RunError, match="cannot be loaded safely"):
+        load_checkpoint(path)
+
+
+def test_same_seed_gives_identical_metrics(tmp_path: Path) -> None:
+    a = train_tiny("gated_mlp", tmp_path / "a", epochs=2, seed=3)
+    b = train_tiny("gated_mlp", tmp_path / "b", epochs=2, seed=3)
+    assert a["metrics"] == b["metrics"]
+
+
+def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path: Path) -> None:
+    from mer_toolkit.config import check_section, resolve_config
+    from mer_toolkit.experiment import load_corpus, make_folds, run_fold, select_dataset
+    from mer_toolkit.testing import fresh_registry
+
+    reg = fresh_registry()
+    cfg = select_dataset(resolve_config("gated_mlp", reg), "demo")
+    data_cfg = check_section("data", cfg.data["data"], cfg)
+    corpus = load_corpus(data_cfg, reg)
+    fold = make_folds(corpus, data_cfg, reg)[0]
+    kw = {"seed": 1, "model_name": "gated_mlp", "epochs": 4, "device": "cpu"}
+    full = run_fold(cfg, corpus, fold, reg, run_dir=tmp_path / "full", **kw)
+
+    def interrupt(row: dict) -> None:
+        if row["epoch"] == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_fold(cfg, corpus, fold, reg, run_dir=tmp_path / "part", on_epoch=interrupt, **kw)
+    assert load_checkpoint(tmp_path / "part" / "last.pt")["epoch"] == 2
+    resumed = run_fold(cfg, corpus, fold, reg, run_dir=tmp_path / "part", resume=True, **kw)
+    assert resumed["epochs_run"] == 4 and resumed["best_epoch"] == full["best_epoch"]
+    assert resumed["metrics"]["test"] == full["metrics"]["test"]
