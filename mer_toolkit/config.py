@@ -228,18 +228,24 @@ def parse_override(text: str) -> tuple[str, Any]:
     return key.strip(), value
 
 
-def _creatable(node: Any, parent: str, key: str) -> bool:
-    """May ``--set`` add ``key`` under ``parent``? Yes inside part nodes, section fields and named maps."""
+def _allowed_keys(parent: str) -> list[str]:
+    """Keys a section or the model mapping accepts even when the config does not set them yet."""
     from .sections import SECTIONS
 
     if not parent:
-        return key in TOP_LEVEL
+        return list(TOP_LEVEL)
+    if parent in SECTIONS:
+        return [f.name for f in dataclasses.fields(SECTIONS[parent])]
+    return list(MODEL_KEYS) if parent == "model" else []
+
+
+def _creatable(node: Any, parent: str, key: str) -> bool:
+    """May ``--set`` add ``key`` under ``parent``? Yes inside part nodes, section fields and named maps."""
     if part_type(node) is not None and isinstance(node, dict):
         return True
-    if parent in SECTIONS:
-        return key in {f.name for f in dataclasses.fields(SECTIONS[parent])}
-    if parent == "model":
-        return key in MODEL_KEYS
+    allowed = _allowed_keys(parent)
+    if allowed:
+        return key in allowed
     tail = parent.rsplit(".", 1)[-1]
     return parent.startswith("per_dataset") or tail in (
         "encoders", "adapters", "heads", "loss_weights", "dataset_options", "protocol_options", "features")
@@ -267,8 +273,10 @@ def apply_overrides(cfg: ResolvedConfig, overrides: list[str], origin: str = "--
         last = keys[-1]
         parent = ".".join(keys[:-1])
         if not isinstance(node, dict) or (last not in node and not _creatable(node, parent, last)):
-            known = sorted(node) if isinstance(node, dict) else []
-            raise ConfigError(f"--set {path}: '{parent or '<top>'}' has no key '{last}'; keys there: {known}")
+            known = sorted(set(node if isinstance(node, dict) else []) | set(_allowed_keys(parent)))
+            hint = close_matches(last, known, 1)
+            raise ConfigError(f"--set {path}: '{parent or '<top>'}' has no key '{last}'"
+                              f"{'; did you mean ' + repr(hint[0]) + '?' if hint else ''} Allowed keys: {known}")
         node[last] = value
         cfg.origins[path] = origin
         for p in _leaf_paths(value, path):

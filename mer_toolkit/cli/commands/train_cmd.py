@@ -97,6 +97,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if "config" not in ck or "data_spec" not in ck:
         raise RunError(f"checkpoint '{args.checkpoint}' has no config/data_spec; it was not written by mer train")
     cfg = ResolvedConfig(ck["config"], name=str(args.checkpoint))
+    if args.set:
+        from ...config import apply_overrides
+
+        apply_overrides(cfg, args.set)
     if args.root:
         cfg.data.setdefault("data", {})["root"] = args.root
     if args.dataset:
@@ -170,6 +174,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--dataset", help="dataset (default: the one the checkpoint was trained on)")
     p.add_argument("--root", help="dataset root")
     p.add_argument("--split", choices=["train", "val", "test"], default="test")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override the checkpoint's data settings, e.g. data.batch_size=64")
     p.add_argument("--fold", help="fold name (default: the checkpoint's fold)")
     p.add_argument("--device", help="auto, cpu, cuda ...")
     p.add_argument("--json", action="store_true")
