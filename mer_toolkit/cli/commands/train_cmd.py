@@ -42,7 +42,7 @@ def _resolve(args: argparse.Namespace) -> Any:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from ...config import check_section
-    from ...experiment import dataset_label, load_corpus, make_folds, run_fold
+    from ...experiment import build_model, data_spec, dataset_label, load_corpus, make_folds, run_fold
     from ...plugins import get_registry
     from ...results import append_record
 
@@ -58,6 +58,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         folds = [f for f in folds if f.name in args.fold.split(",")]
         if not folds:
             raise ConfigError(f"--fold {args.fold}: no such fold; folds are {[f.name for f in make_folds(corpus, data_cfg, reg)]}")
+    build_model(cfg, data_spec(corpus, folds[0]), reg)  # fail on a bad model spec before any output
     say = err_console if args.json else console
     say.print(f"training [bold]{model_name}[/] on [bold]{corpus.name}[/] ({len(corpus.samples)} utterances, "
                   f"{len(folds)} fold(s), protocol {folds[0].protocol}) → {out}")
