@@ -13,6 +13,7 @@ import copy
 import dataclasses
 import inspect
 import os
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -69,6 +70,25 @@ class ResolvedConfig:
         return ResolvedConfig(copy.deepcopy(self.data), dict(self.origins), self.name)
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that also reads ``1e-3`` (no dot) as a float, as YAML 1.2 does."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+    |\.[0-9_]+(?:[eE][-+][0-9]+)?
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""", re.X),
+    list("-+0123456789."),
+)
+
+
+def _safe_load(text: str) -> Any:
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader subclass
+
+
 # --------------------------------------------------------------------------------------------
 # loading with line numbers
 def _record_lines(node: yaml.Node, prefix: str, where: str, out: dict[str, str]) -> None:
@@ -90,8 +110,8 @@ def load_yaml(path: str | Path) -> tuple[dict[str, Any], dict[str, str]]:
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"config file '{path}' cannot be read: {err}") from err
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_Loader)
+        data = _safe_load(text)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         pos = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
@@ -222,7 +242,7 @@ def parse_override(text: str) -> tuple[str, Any]:
     if not sep or not key.strip():
         raise ConfigError(f"--set '{text}': expected KEY.PATH=VALUE (e.g. --set train.lr=3e-4)")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else None
+        value = _safe_load(raw) if raw.strip() else None
     except yaml.YAMLError as err:
         raise ConfigError(f"--set '{text}': the value is not valid YAML ({err})") from None
     return key.strip(), value

@@ -146,7 +146,7 @@ class Trainer:
                 loss, terms = self.model.compute_loss(out, batch)
             if not torch.isfinite(loss):
                 bad = sorted(k for k, v in terms.items() if not torch.isfinite(v))
-                raise RunError(f"epoch {epoch}, batch {i}: the loss is {float(loss)} (non-finite terms: {bad}); "
+                raise RunError(f"epoch {epoch}, batch {i}: the loss is {float(loss.detach())} (non-finite terms: {bad}); "
                                "lower train.lr, check the features for NaN/inf, or enable train.grad_clip")
             self.optimizer.zero_grad(set_to_none=True)
             self.scaler.scale(loss).backward()
