@@ -165,6 +165,17 @@ def _leaf_paths(data: Any, prefix: str = "") -> list[str]:
     return [prefix] if prefix else []
 
 
+def _drop_per_dataset(data: dict[str, Any], path: str) -> None:
+    """A value set by a more derived config (or ``--set``) beats the per-dataset values of its bases."""
+    for entry in (data.get("per_dataset") or {}).values():
+        keys = path.split(".")
+        node = entry
+        for k in keys[:-1]:
+            node = node.get(k) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.pop(keys[-1], None)
+
+
 def _resolve_source(ref: str, relative_to: Path | None, registry: Any) -> tuple[dict[str, Any], dict[str, str], str]:
     """Load a ``_base_`` reference: a path (relative to the including file) or a registered model."""
     candidates = []
@@ -211,6 +222,8 @@ def _resolve(data: dict[str, Any], origins: dict[str, str], here: Path | None, i
         bdata, borigins = _resolve(bdata, borigins, bpath, bident, chain + [ident], registry)
         merged = _merge(merged, bdata)
         merged_origins.update(borigins)
+    for path in _leaf_paths({k: v for k, v in data.items() if k != "per_dataset"}):
+        _drop_per_dataset(merged, path)
     merged = _merge(merged, data)
     origins.pop(BASE_KEY, None)
     merged_origins.update(origins)
@@ -298,6 +311,8 @@ def apply_overrides(cfg: ResolvedConfig, overrides: list[str], origin: str = "--
             raise ConfigError(f"--set {path}: '{parent or '<top>'}' has no key '{last}'"
                               f"{'; did you mean ' + repr(hint[0]) + '?' if hint else ''} Allowed keys: {known}")
         node[last] = value
+        if keys[0] != "per_dataset":
+            _drop_per_dataset(cfg.data, path)
         cfg.origins[path] = origin
         for p in _leaf_paths(value, path):
             cfg.origins[p] = origin

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from .config import ResolvedConfig, _merge, check_section
+from .config import ResolvedConfig, _leaf_paths, _merge, check_section
 from .data.corpus import Corpus, Fold
 from .data.loader import input_dims, make_loader
 from .errors import ConfigError, DataError
@@ -48,6 +48,8 @@ def select_dataset(cfg: ResolvedConfig, dataset: str | None, origin: str = "--da
     extra = (cfg.data.get("per_dataset") or {}).get(name)
     if extra:
         cfg.data = _merge(cfg.data, extra)
+        prefix = f"per_dataset.{name}."
+        cfg.origins.update({p: cfg.origins[prefix + p] for p in _leaf_paths(extra) if prefix + p in cfg.origins})
     return cfg
 
 

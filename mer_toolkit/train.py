@@ -10,6 +10,7 @@ import math
 import os
 import random
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,10 +65,14 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise RunError(f"checkpoint '{path}' does not exist")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # noqa: BLE001 - any unpickling failure is a bad file for the user
-        raise RunError(f"checkpoint '{path}' cannot be loaded safely ({type(err).__name__}: {err}); only "
-                       "checkpoints written by mer-toolkit (tensors and plain data) are accepted") from None
+        reason = next((ln.strip() for ln in str(err).splitlines() if "Unsupported" in ln or "global" in ln),
+                      str(err).splitlines()[0] if str(err) else type(err).__name__)
+        raise RunError(f"checkpoint '{path}' cannot be loaded safely ({reason}); only checkpoints written by "
+                       "mer-toolkit (tensors and plain data) are accepted, nothing in them is executed") from None
 
 
 @dataclass

@@ -83,3 +83,14 @@ def test_unknown_top_level_key(tmp_path: Path, mer_registry) -> None:
     f = write(tmp_path, "t.yaml", "modle: {}\n")
     with pytest.raises(ConfigError, match=r"unknown top-level key\(s\) \['modle'\]"):
         resolve_config(str(f), mer_registry)
+
+
+def test_per_dataset_values_yield_to_more_derived_configs_and_set(tmp_path: Path, mer_registry) -> None:
+    from mer_toolkit.experiment import select_dataset
+
+    base = select_dataset(resolve_config("gated_mlp", mer_registry), "demo")
+    assert base.data["train"]["epochs"] == 20 and base.where("train.epochs").endswith("_defaults.yaml:16")
+    child = write(tmp_path, "c.yaml", "_base_: gated_mlp\ntrain: {epochs: 7}\n")
+    assert select_dataset(resolve_config(str(child), mer_registry), "demo").data["train"]["epochs"] == 7
+    cfg = select_dataset(resolve_config("gated_mlp", mer_registry, ["train.epochs=3"]), "demo")
+    assert cfg.data["train"]["epochs"] == 3 and cfg.where("train.epochs") == "--set"

@@ -6,12 +6,11 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_mer
+from conftest import REPO, fake_dist, run_mer
 
 EXAMPLE = REPO / "examples" / "mer-example-fusion"
 
@@ -26,15 +25,6 @@ def example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
                            "--no-index", "--target", str(target), str(build)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     return target
-
-
-def fake_dist(site: Path, dist: str, ep_name: str, module: str, code: str) -> None:
-    """Install a one-module distribution the way pip lays it out (module + dist-info with entry points)."""
-    (site / f"{module}.py").write_text(textwrap.dedent(code))
-    info = site / f"{dist.replace('-', '_')}-0.0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.0.1\n")
-    (info / "entry_points.txt").write_text(f"[mer_toolkit]\n{ep_name} = {module}\n")
 
 
 def env_with(*sites: Path) -> dict[str, str]:
