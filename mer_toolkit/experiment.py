@@ -76,6 +76,7 @@ def load_corpus(data_cfg: DataConfig, registry: Any, where: str = "data.dataset"
         from .features import apply_features
 
         corpus = apply_features(corpus, data_cfg.features, registry)
+    corpus.check_features()
     return corpus
 
 

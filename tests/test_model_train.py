@@ -159,3 +159,11 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path: Path) 
     resumed = run_fold(cfg, corpus, fold, reg, run_dir=tmp_path / "part", resume=True, **kw)
     assert resumed["epochs_run"] == 4 and resumed["best_epoch"] == full["best_epoch"]
     assert resumed["metrics"]["test"] == full["metrics"]["test"]
+
+
+def test_nan_features_are_refused_with_the_utterance_named() -> None:
+    corpus = make_demo(dialogues=10)
+    corpus.samples[3].modalities["audio"][2, 1] = float("nan")
+    corpus.samples[5].modalities["text"][0, 0] = float("inf")
+    with pytest.raises(DataError, match=r"2 utterance\(s\) have NaN or inf.*demo_d000_u03 \(audio\)"):
+        corpus.check_features()

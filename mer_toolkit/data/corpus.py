@@ -11,6 +11,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+import torch
+
 from ..errors import DataError
 from .sample import Sample
 
@@ -52,6 +54,14 @@ class Corpus:
 
     def by_id(self) -> dict[str, Sample]:
         return {s.id: s for s in self.samples}
+
+    def check_features(self) -> None:
+        """Refuse NaN/inf in precomputed features: they would silently poison training."""
+        bad = [f"{s.id} ({m})" for s in self.samples for m, v in s.modalities.items()
+               if isinstance(v, torch.Tensor) and v.is_floating_point() and not bool(torch.isfinite(v).all())]
+        if bad:
+            raise DataError(f"dataset '{self.name}' ({self.source or 'in memory'}): {len(bad)} utterance(s) have "
+                            f"NaN or inf feature values, e.g. {', '.join(bad[:5])}; clean or re-extract the features")
 
 
 @dataclass
