@@ -16,6 +16,7 @@ import pytest
 import torch
 
 from .data.sample import Sample, collate
+from .model import _takes_batch
 from .parts import as_part_output
 from .registry import Registries
 
@@ -64,17 +65,12 @@ def check_part(part: torch.nn.Module, kind: str, batch: Any, in_dims: dict[str, 
     """Run ``part`` forward and backward on ``batch`` the way ``ComposedModel`` calls it; returns the output."""
     feats = {m: batch.inputs[m] for m in batch.inputs}
     masks = dict(batch.masks)
+    extra = {"batch": batch} if _takes_batch(part) else {}
     if kind in ("fusion", "interaction"):
-        try:
-            out = as_part_output(part(feats, masks, batch=batch))
-        except TypeError:
-            out = as_part_output(part(feats, masks))
+        out = as_part_output(part(feats, masks, **extra))
     elif kind == "head":
         x = torch.cat([f.mean(1) for f in feats.values()], dim=-1)
-        try:
-            out = as_part_output(part(x, batch=batch))
-        except TypeError:
-            out = as_part_output(part(x))
+        out = as_part_output(part(x, **extra))
     elif kind in ("adapter", "encoder"):
         m = next(iter(feats))
         out = as_part_output(part(feats[m], masks[m]))
