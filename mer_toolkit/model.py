@@ -149,9 +149,10 @@ class ComposedModel(nn.Module):
             dims[m] = int(adapters[m].out_dim)
         interaction = None
         if spec.get("interaction"):
-            interaction = build("interaction", spec["interaction"], f"{path}.interaction", in_dims=dict(dims))
+            interaction = build("interaction", spec["interaction"], f"{path}.interaction", in_dims=dict(dims),
+                                num_classes=data.num_classes)
             dims = dict(interaction.out_dims)
-        fusion = build("fusion", spec["fusion"], f"{path}.fusion", in_dims=dict(dims))
+        fusion = build("fusion", spec["fusion"], f"{path}.fusion", in_dims=dict(dims), num_classes=data.num_classes)
         fused_dim = int(fusion.out_dim)
         heads = nn.ModuleDict()
         head_spec = spec["heads"]

@@ -4,9 +4,9 @@ Every kind has one calling convention (checked when a ``ComposedModel`` is built
 
 - encoder   ``__init__(..., in_dim=<inferred>)``; ``out_dim``; ``forward(x, mask) -> (feats [B,T,D], mask [B,T])``
 - adapter   ``__init__(in_dim=<inferred>, ...)``; ``out_dim``; ``forward(feats, mask) -> Tensor [B,T,D']``
-- interaction ``__init__(in_dims=<inferred>, ...)``; ``out_dims``; ``forward(feats, masks, batch)`` → dict
+- interaction ``__init__(in_dims=<inferred>, num_classes=<inferred>, ...)``; ``out_dims``; ``forward(feats, masks, batch)`` → dict
   of modality-like streams (it may rename or add streams, e.g. ``text_shared``)
-- fusion    ``__init__(in_dims=<inferred>, ...)``; ``out_dim``; ``forward(feats, masks, batch) -> [B, D]``
+- fusion    ``__init__(in_dims=<inferred>, num_classes=<inferred>, ...)``; ``out_dim``; ``forward(feats, masks, batch) -> [B, D]``
 - head      ``__init__(in_dim=<inferred>, num_classes=<inferred>, ...)``; ``forward(fused, batch) -> [B, C]``
 
 Any forward may instead return a ``PartOutput`` carrying named auxiliary losses (unweighted; the
