@@ -10,6 +10,7 @@ import copy
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,10 @@ from .errors import ConfigError, DataError
 from .model import ComposedModel, DataSpec
 from .results import config_hash, environment
 from .sections import DataConfig, TrainConfig
-from .train import Trainer, set_seed
+from .train import Trainer, load_checkpoint, set_seed
 
-__all__ = ["select_dataset", "load_corpus", "make_folds", "data_spec", "run_fold", "build_model",
-           "dataset_label"]
+__all__ = ["select_dataset", "load_corpus", "make_folds", "data_spec", "run_settings", "RunSettings", "run_fold",
+           "build_model", "dataset_label"]
 
 MANIFEST_SUFFIXES = (".csv", ".tsv", ".jsonl")
 
@@ -112,32 +113,49 @@ def build_model(cfg: ResolvedConfig, spec: DataSpec, registry: Any) -> ComposedM
     return ComposedModel.from_spec(model_node, spec, registry, cfg)
 
 
+@dataclass
+class RunSettings:
+    """The sections of one cell after CLI overrides, the resolved config and its hash."""
+
+    data: DataConfig
+    train: TrainConfig
+    resolved: dict[str, Any]
+    config_hash: str
+
+
+def run_settings(cfg: ResolvedConfig, seed: int, epochs: int | None = None, device: str | None = None,
+                 amp: str | None = None) -> RunSettings:
+    """Validate ``data``/``train``, apply the CLI overrides and hash everything but the seed."""
+    data_cfg: DataConfig = check_section("data", cfg.data.get("data"), cfg)
+    train_cfg: TrainConfig = check_section("train", cfg.data.get("train"), cfg)
+    train_cfg.seed = seed
+    for key, value in (("epochs", epochs), ("device", device), ("amp", amp)):
+        if value is not None:
+            setattr(train_cfg, key, value)
+    resolved = {k: copy.deepcopy(v) for k, v in cfg.data.items() if k not in ("per_dataset", "description")}
+    resolved["data"] = data_cfg.to_dict()
+    resolved["train"] = train_cfg.to_dict()
+    chash = config_hash({**resolved, "train": {k: v for k, v in resolved["train"].items() if k != "seed"}})
+    return RunSettings(data_cfg, train_cfg, resolved, chash)
+
+
 def run_fold(cfg: ResolvedConfig, corpus: Corpus, fold: Fold, registry: Any, *, run_dir: Path, seed: int,
              model_name: str, resume: bool = False, epochs: int | None = None, device: str | None = None,
              amp: str | None = None, on_epoch: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
     """Train on ``fold.train``, select on ``fold.val``, evaluate the selected model once on ``fold.test``."""
-    data_cfg: DataConfig = check_section("data", cfg.data.get("data"), cfg)
-    train_cfg: TrainConfig = check_section("train", cfg.data.get("train"), cfg)
-    train_cfg.seed = seed
-    if epochs is not None:
-        train_cfg.epochs = epochs
-    if device is not None:
-        train_cfg.device = device
-    if amp is not None:
-        train_cfg.amp = amp
-    resolved = copy.deepcopy(cfg.data)
-    resolved.setdefault("data", {}).update(data_cfg.to_dict())
-    resolved["train"] = train_cfg.to_dict()
-    chash = config_hash({k: v for k, v in resolved.items() if k != "per_dataset" and k != "description"}
-                        | {"train": {k: v for k, v in train_cfg.to_dict().items() if k != "seed"}})
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
+    settings = run_settings(cfg, seed, epochs, device, amp)
+    data_cfg, train_cfg, resolved, chash = settings.data, settings.train, settings.resolved, settings.config_hash
     set_seed(seed, train_cfg.deterministic)
     spec = data_spec(corpus, fold)
     model = build_model(cfg, spec, registry)
     n_params = sum(p.numel() for p in model.parameters())
+    run_dir.mkdir(parents=True, exist_ok=True)
+    last = run_dir / "last.pt"
+    if resume and last.is_file() and load_checkpoint(last).get("config_hash") != chash:
+        last.unlink()  # the config changed since that checkpoint: start this cell afresh
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
     meta = {"config": resolved, "data_spec": spec.to_dict(), "model_name": model_name, "seed": seed,
-            "fold": fold.name, "protocol": fold.protocol, "dataset": corpus.name}
+            "fold": fold.name, "protocol": fold.protocol, "dataset": corpus.name, "config_hash": chash}
     log_path = run_dir / "log.jsonl"
     if not resume and log_path.exists():
         log_path.unlink()

@@ -1,0 +1,159 @@
+"""``mer bench``: a grid of (model, dataset, fold, seed) cells, each trained with selection on validation,
+evaluated once on test and appended to ``results.jsonl`` the moment it finishes.
+
+Resumable (finished cells are matched by model, dataset, fold, seed and config hash; an interrupted
+cell continues from its ``last.pt``), shardable (``--shard i/n`` takes every n-th cell), and safe to
+kill: SIGTERM/SIGINT stop after writing state, and at most the current epoch is lost.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .config import ResolvedConfig, resolve_config
+from .data.corpus import Corpus, Fold
+from .errors import ConfigError, MerError, RunError
+from .experiment import dataset_label, load_corpus, make_folds, run_fold, run_settings, select_dataset
+from .results import append_record, read_records, record_key
+
+__all__ = ["Cell", "BenchInterrupted", "parse_shard", "plan_grid", "run_bench"]
+
+
+class BenchInterrupted(MerError):
+    """The bench received SIGINT/SIGTERM; finished cells are saved and ``--resume`` continues."""
+
+    exit_code = 130
+
+
+@dataclass
+class Cell:
+    """One unit of the grid: a model config trained on one fold of one dataset with one seed."""
+
+    model: str
+    dataset: str
+    fold: Fold
+    seed: int
+    cfg: ResolvedConfig
+    corpus: Corpus
+    config_hash: str = ""
+    done: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, str, str, int, str]:
+        return (self.model, self.corpus.name, self.fold.name, self.seed, self.config_hash)
+
+    def run_dir(self, out: Path) -> Path:
+        return out / "cells" / Path(self.model).stem / self.corpus.name / self.fold.name / f"seed{self.seed}"
+
+
+def parse_shard(text: str | None) -> tuple[int, int]:
+    """``'2/4'`` → (2, 4); 1-based index."""
+    if not text:
+        return 1, 1
+    try:
+        i, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise ConfigError(f"--shard '{text}': expected I/N with whole numbers, e.g. --shard 1/4") from None
+    if not 1 <= i <= n:
+        raise ConfigError(f"--shard '{text}': I must be between 1 and N")
+    return i, n
+
+
+def plan_grid(models: list[str], datasets: list[str], seeds: list[int], registry: Any, *,
+              overrides: list[str] | None = None, epochs: int | None = None, device: str | None = None,
+              amp: str | None = None, root: str | None = None) -> list[Cell]:
+    """Every cell in a deterministic order (model, dataset, fold, seed); corpora are loaded once."""
+    corpora: dict[str, Corpus] = {}
+    cells: list[Cell] = []
+    for model in models:
+        base = resolve_config(model, registry, overrides)
+        for dataset in datasets:
+            cfg = select_dataset(base, dataset)
+            if root:
+                cfg.data.setdefault("data", {})["root"] = root
+            settings = run_settings(cfg, seeds[0], epochs, device, amp)
+            key = json.dumps({k: settings.data.to_dict()[k] for k in ("dataset", "root", "dataset_options",
+                                                                        "features")}, sort_keys=True, default=str)
+            if key not in corpora:
+                corpora[key] = load_corpus(settings.data, registry)
+            corpus = corpora[key]
+            for fold in make_folds(corpus, settings.data, registry):
+                for seed in seeds:
+                    chash = run_settings(cfg, seed, epochs, device, amp).config_hash
+                    cells.append(Cell(model, dataset_label(dataset), fold, seed, cfg, corpus, chash))
+    return cells
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """Turn SIGTERM into the same path as Ctrl-C so state is written before exiting."""
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    old = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def run_bench(cells: list[Cell], out: Path, registry: Any, *, resume: bool, shard: tuple[int, int] = (1, 1),
+              epochs: int | None = None, device: str | None = None, amp: str | None = None,
+              on_event: Callable[[str, Cell, dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+    """Run this shard's cells, appending each record to ``out/results.jsonl`` as soon as it finishes."""
+    out.mkdir(parents=True, exist_ok=True)
+    results = out / "results.jsonl"
+    existing = {record_key(r) for r in read_records(results)}
+    if existing and not resume:
+        raise RunError(f"'{results}' already holds {len(existing)} records; pass --resume to continue this bench "
+                       "or choose another --out directory")
+    i, n = shard
+    mine = [c for k, c in enumerate(cells) if k % n == i - 1]
+    emit = on_event or (lambda *_: None)
+    new: list[dict[str, Any]] = []
+    with _stop_on_signals():
+        for cell in mine:
+            if cell.key in existing:
+                cell.done = True
+                emit("skip", cell, {})
+                continue
+            emit("start", cell, {})
+            try:
+                rec = run_fold(cell.cfg, cell.corpus, cell.fold, registry, run_dir=cell.run_dir(out), seed=cell.seed, model_name=cell.model, resume=resume,
+                               epochs=epochs, device=device, amp=amp, on_epoch=lambda row, c=cell: emit("epoch", c, row))
+            except KeyboardInterrupt:
+                raise BenchInterrupted(f"bench interrupted during {cell.model} / {cell.corpus.name} / {cell.fold.name} "
+                                       f"/ seed {cell.seed}; {len(new)} cell(s) finished in this run are saved in "
+                                       f"{results}. Continue with the same command plus --resume.") from None
+            except RunError as err:  # e.g. NaN loss: record the failure, keep the other cells going
+                emit("failed", cell, {"error": str(err)})
+                _log_failure(out, cell, err)
+                continue
+            rec["bench_shard"] = f"{i}/{n}"
+            append_record(results, rec)
+            cell.done = True
+            new.append(rec)
+            emit("done", cell, rec)
+    return new
+
+
+def _log_failure(out: Path, cell: Cell, err: Exception) -> None:
+    with open(out / "failures.jsonl", "a", encoding="utf-8") as f:
+        f.write(json.dumps({"model": cell.model, "dataset": cell.corpus.name, "fold": cell.fold.name,
+                            "seed": cell.seed, "error": str(err), "time": time.time()}) + "\n")
+
+
+def write_bench_file(out: Path, grid: dict[str, Any]) -> None:
+    """``bench.yaml``: the grid and the command that produced it."""
+    (out / "bench.yaml").write_text(yaml.safe_dump(grid, sort_keys=False))

@@ -1,0 +1,110 @@
+"""``mer bench``: train a grid of models × datasets × folds × seeds and write a comparison report."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from ...errors import ConfigError
+from ..output import console
+
+
+def _seeds(args: argparse.Namespace) -> list[int]:
+    if args.seed_list:
+        try:
+            return [int(s) for s in args.seed_list.split(",") if s.strip()]
+        except ValueError:
+            raise ConfigError(f"--seed-list '{args.seed_list}': expected whole numbers, e.g. 1,2,3") from None
+    if args.seeds < 1:
+        raise ConfigError(f"--seeds must be at least 1, got {args.seeds}")
+    return list(range(1, args.seeds + 1))
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from ...bench import parse_shard, plan_grid, run_bench, write_bench_file
+    from ...plugins import get_registry
+    from ...report import dedupe, markdown_table, summarize, write_plots, write_reports
+    from ...results import read_records
+
+    reg = get_registry()
+    models = [m.strip() for m in args.model.split(",") if m.strip()]
+    datasets = [d.strip() for d in args.dataset.split(",") if d.strip()]
+    shard = parse_shard(args.shard)
+    seeds = _seeds(args)
+    out = Path(args.out or f"runs/bench-{time.strftime('%Y%m%d-%H%M%S')}")
+    cells = plan_grid(models, datasets, seeds, reg, overrides=args.set, epochs=args.epochs, device=args.device,
+                      amp=args.amp, root=args.root)
+    out.mkdir(parents=True, exist_ok=True)
+    write_bench_file(out, {"models": models, "datasets": datasets, "seeds": seeds, "set": args.set,
+                           "epochs": args.epochs, "device": args.device, "amp": args.amp, "shard": f"{shard[0]}/{shard[1]}",
+                           "cells": len(cells), "command": "mer " + shlex.join(sys.argv[1:])})
+    mine = [c for k, c in enumerate(cells) if k % shard[1] == shard[0] - 1]
+    console.print(f"bench: {len(models)} model(s) × {len(datasets)} dataset(s) × folds × {len(seeds)} seed(s) = "
+                  f"{len(cells)} cells{f', shard {shard[0]}/{shard[1]}: {len(mine)}' if shard[1] > 1 else ''} → {out}")
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        TimeRemainingColumn(), console=console, disable=not console.is_terminal, transient=True)
+    task = progress.add_task("grid", total=len(mine))
+
+    def on_event(kind: str, cell: Any, info: dict[str, Any]) -> None:
+        name = f"{cell.model} / {cell.corpus.name} / {cell.fold.name} / seed {cell.seed}"
+        if kind == "epoch":
+            terms = "  ".join(f"{k} {v:.3f}" for k, v in info["train"].items()
+                              if k not in ("seconds", "loader_wait_fraction"))
+            progress.update(task, description=f"{name} · epoch {info['epoch']} · {terms[:80]} · "
+                                              f"val {info['val']['wf1']:.1f}")
+        elif kind in ("done", "skip", "failed"):
+            progress.advance(task)
+            if kind == "done":
+                t = info["metrics"]["test"]
+                console.print(f"  done  {name}: test WA {t['wa']:.2f} UA {t['ua']:.2f} WF1 {t['wf1']:.2f} "
+                              f"(best epoch {info['best_epoch']}/{info['epochs_run']}, {info['train_seconds']:.1f}s)",
+                              markup=False)
+            elif kind == "skip":
+                console.print(f"  skip  {name}: already in results.jsonl", markup=False)
+            else:
+                console.print(f"  FAILED {name}: {info['error']}", markup=False)
+
+    with progress:
+        run_bench(cells, out, reg, resume=args.resume, shard=shard, epochs=args.epochs, device=args.device,
+                  amp=args.amp, on_event=on_event)
+    records = dedupe(read_records(out / "results.jsonl"))
+    if not records:
+        console.print("no finished cells yet")
+        return 1
+    rows = summarize(records)
+    write_reports(rows, out)
+    plots = write_plots(records, rows, out)
+    console.print(markdown_table(rows), markup=False)
+    console.print(f"reports: {out}/summary.md|csv|json|tex, plots: {', '.join(p.name for p in plots)}")
+    failures = out / "failures.jsonl"
+    return 1 if failures.is_file() and failures.stat().st_size else 0
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "bench", help="benchmark models on datasets over seeds", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Train every (model, dataset, fold, seed) cell with selection on validation, evaluate it once on "
+                    "test, append its record to OUT/results.jsonl, then write summary.md/csv/json/tex and plots.",
+        epilog="examples:\n  mer bench --model drkf,early_fusion --dataset demo --seeds 2 --epochs 3 --out runs/x\n"
+               "  mer bench --model drkf,mult,misa --dataset iemocap,meld,m3ed --seeds 3 --resume --out runs/big\n"
+               "  mer bench ... --shard 2/4           # the 2nd quarter of the grid (SLURM arrays, k8s jobs)\n"
+               "  torchrun --nproc_per_node=4 -m mer_toolkit.cli.main bench --model drkf --dataset meld  # DDP")
+    p.add_argument("--model", required=True, help="comma list of registered model names or YAML files")
+    p.add_argument("--dataset", required=True, help="comma list of dataset names or manifest files")
+    p.add_argument("--root", help="dataset root (for a single dataset)")
+    p.add_argument("--seeds", type=int, default=3, help="seeds 1..N (default 3)")
+    p.add_argument("--seed-list", help="explicit seeds, e.g. 1,7,42")
+    p.add_argument("--epochs", type=int, help="override train.epochs")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config value")
+    p.add_argument("--device", help="auto, cpu, cuda")
+    p.add_argument("--amp", choices=["off", "bf16", "fp16"], help="mixed precision on CUDA")
+    p.add_argument("--out", help="bench directory (default runs/bench-<time>)")
+    p.add_argument("--resume", action="store_true", help="skip finished cells, continue interrupted ones")
+    p.add_argument("--shard", help="run the I-th of N deterministic parts of the grid, e.g. 1/4")
+    p.set_defaults(func=cmd_bench)
