@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import shutil
+import subprocess
 from pathlib import Path
 
 import torch
@@ -9,7 +12,24 @@ import torch
 from ..errors import DataError
 from .sample import Waveform
 
-__all__ = ["load_waveform"]
+__all__ = ["load_waveform", "VIDEO_SUFFIXES"]
+
+VIDEO_SUFFIXES = (".mp4", ".mkv", ".avi", ".webm", ".mov")
+
+
+def _ffmpeg_wav(path: Path, sample_rate: int | None) -> bytes:
+    """Decode the audio track of a video container to mono WAV bytes with the ffmpeg program."""
+    exe = shutil.which("ffmpeg")
+    if exe is None:
+        raise DataError(f"'{path}' is a video container; decoding its audio needs the ffmpeg program "
+                        "(Debian/Ubuntu: apt-get install ffmpeg)")
+    cmd = [exe, "-nostdin", "-v", "error", "-i", str(path), "-vn", "-ac", "1"]
+    cmd += ["-ar", str(sample_rate)] if sample_rate else []
+    proc = subprocess.run(cmd + ["-f", "wav", "-"], capture_output=True, timeout=120)
+    if proc.returncode != 0 or not proc.stdout:
+        reason = proc.stderr.decode(errors="replace").strip().splitlines()
+        raise DataError(f"'{path}': ffmpeg could not decode an audio track ({reason[-1] if reason else 'no output'})")
+    return proc.stdout
 
 
 def load_waveform(path: str | Path, sample_rate: int | None = 16000, max_seconds: float | None = None) -> Waveform:
@@ -19,10 +39,14 @@ def load_waveform(path: str | Path, sample_rate: int | None = 16000, max_seconds
     path = Path(path)
     if not path.is_file():
         raise DataError(f"audio file '{path}' does not exist")
+    source: str | io.BytesIO = str(path)
+    if path.suffix.lower() in VIDEO_SUFFIXES:
+        source = io.BytesIO(_ffmpeg_wav(path, sample_rate))
     try:
-        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+        data, rate = sf.read(source, dtype="float32", always_2d=True)
     except (RuntimeError, sf.LibsndfileError) as err:  # type: ignore[attr-defined]
-        raise DataError(f"audio file '{path}' cannot be decoded ({err}); expected a WAV/FLAC/OGG file") from None
+        raise DataError(f"audio file '{path}' cannot be decoded ({err}); expected a WAV/FLAC/OGG file "
+                        f"(or {'/'.join(VIDEO_SUFFIXES)} with ffmpeg)") from None
     if data.shape[0] == 0:
         raise DataError(f"audio file '{path}' holds no samples (zero-length audio)")
     wav = torch.from_numpy(data).mean(dim=1)
