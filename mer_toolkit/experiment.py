@@ -33,9 +33,28 @@ MANIFEST_SUFFIXES = (".csv", ".tsv", ".jsonl")
 
 def dataset_label(node: Any) -> str:
     """A short name for a ``data.dataset`` value (a name, a path or a part node)."""
+    node = dataset_node(node) if isinstance(node, str) and ("/" in node or node.endswith(MANIFEST_SUFFIXES)) else node
     if isinstance(node, dict):
+        if node.get("type") == "manifest":
+            return Path(str(node.get("path"))).stem
         return str(node.get("name") or node.get("type") or "?")
-    return Path(str(node)).stem if str(node).endswith(MANIFEST_SUFFIXES) else str(node)
+    return str(node)
+
+
+def dataset_node(value: Any) -> Any:
+    """``data.dataset`` as a part node: a manifest file or a corpus folder given as a path works too."""
+    if isinstance(value, str) and value.endswith(MANIFEST_SUFFIXES):
+        return {"type": "manifest", "path": value}
+    if isinstance(value, str) and ("/" in value or value.startswith(".")):
+        from .data.datasets._common import detect_layout
+
+        layout = detect_layout(value)
+        if layout is None:
+            raise DataError(f"data.dataset '{value}': the folder is not in a known release layout (RAVDESS Actor_XX, "
+                            "IEMOCAP Session1..5, MELD *_sent_emo.csv, M3ED annotation.json); use a dataset name "
+                            "with --root, or a manifest file")
+        return {"type": layout, "root": value}
+    return {"type": value} if isinstance(value, str) else value
 
 
 def select_dataset(cfg: ResolvedConfig, dataset: str | None, origin: str = "--dataset") -> ResolvedConfig:
@@ -56,11 +75,7 @@ def select_dataset(cfg: ResolvedConfig, dataset: str | None, origin: str = "--da
 
 def load_corpus(data_cfg: DataConfig, registry: Any, where: str = "data.dataset") -> Corpus:
     """Build the dataset named by ``data.dataset`` (a name, a manifest path or ``{type: ..., ...}``)."""
-    node = data_cfg.dataset
-    if isinstance(node, str) and node.endswith(MANIFEST_SUFFIXES):
-        node = {"type": "manifest", "path": node}
-    if isinstance(node, str):
-        node = {"type": node}
+    node = dataset_node(data_cfg.dataset)
     if not isinstance(node, dict) or "type" not in node:
         raise ConfigError(f"{where}: expected a dataset name, a manifest path or a mapping with 'type', got {node!r}")
     options = {**dict(data_cfg.dataset_options or {}), **{k: v for k, v in node.items() if k not in ("type", "name")}}

@@ -5,17 +5,18 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ...errors import DataError
 from ..output import console, print_json, simple_table
 
 
 def collect_stats(dataset: str, root: str | None, protocol: str | None, options: dict[str, Any]) -> dict[str, Any]:
     """Read the dataset leniently (``strict=False``) and describe its folds."""
     from ...config import build_part
-    from ...experiment import MANIFEST_SUFFIXES
+    from ...experiment import dataset_node
     from ...plugins import get_registry
 
     reg = get_registry()
-    node: dict[str, Any] = {"type": "manifest", "path": dataset} if dataset.endswith(MANIFEST_SUFFIXES) else {"type": dataset}
+    node: dict[str, Any] = dict(dataset_node(dataset))
     node.update(options)
     if root is not None:
         node["root"] = root
@@ -23,7 +24,10 @@ def collect_stats(dataset: str, root: str | None, protocol: str | None, options:
         node["strict"] = False
     corpus = build_part("dataset", node, reg, path="dataset")
     proto_name = protocol or corpus.default_protocol
-    folds = reg.protocol.get(proto_name, where="--protocol")().folds(corpus)
+    try:
+        folds = reg.protocol.get(proto_name, where="--protocol")().folds(corpus)
+    except DataError as err:  # still report what was read and every problem found
+        folds, corpus.problems = [], [*corpus.problems, str(err)]
     out: dict[str, Any] = {"dataset": corpus.name, "source": corpus.source, "utterances": len(corpus.samples),
                            "dialogues": len({s.dialogue_id for s in corpus.samples}),
                            "speakers": len({s.speaker for s in corpus.samples}), "labels": corpus.label_names,

@@ -14,7 +14,7 @@ from ...errors import DataError
 from ..safe_pickle import load_pickle
 from ..sample import Sample
 
-__all__ = ["resolve_root", "Problems", "read_erc_pickle", "MODALITY_FIELDS"]
+__all__ = ["resolve_root", "Problems", "read_erc_pickle", "MODALITY_FIELDS", "detect_layout"]
 
 
 def resolve_root(name: str, root: str | None, accepted: str) -> Path:
@@ -87,3 +87,14 @@ def read_erc_pickle(path: Path, dataset: str, label_names: Sequence[str], fields
             samples.append(Sample(id=uid, label=lab, modalities=mods, dialogue_id=str(dia), position=k,
                                   speaker=str(spk), meta={"split": split, "transcript": str(sentences[dia][k])}))
     return samples
+
+
+LAYOUTS = (("ravdess", "Actor_*"), ("iemocap", "Session[1-5]"), ("meld", "*_sent_emo.csv"), ("m3ed", "annotation.json"))
+
+
+def detect_layout(path: str) -> str | None:
+    """The dataset whose release layout the folder ``path`` has (RAVDESS, IEMOCAP, MELD, M3ED), if any."""
+    folder = Path(path).expanduser()
+    if not folder.is_dir():
+        return None
+    return next((name for name, pattern in LAYOUTS if any(folder.glob(pattern))), None)
