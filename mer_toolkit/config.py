@@ -222,8 +222,10 @@ def _resolve(data: dict[str, Any], origins: dict[str, str], here: Path | None, i
         bdata, borigins = _resolve(bdata, borigins, bpath, bident, chain + [ident], registry)
         merged = _merge(merged, bdata)
         merged_origins.update(borigins)
-    for path in _leaf_paths({k: v for k, v in data.items() if k != "per_dataset"}):
-        _drop_per_dataset(merged, path)
+    derived = _leaf_paths({k: v for k, v in data.items() if k != "per_dataset"})
+    for path in derived:
+        if not any(p.startswith(path + ".") for p in derived):  # a mapping merges: only its values win
+            _drop_per_dataset(merged, path)
     merged = _merge(merged, data)
     origins.pop(BASE_KEY, None)
     merged_origins.update(origins)
@@ -310,7 +312,7 @@ def apply_overrides(cfg: ResolvedConfig, overrides: list[str], origin: str = "--
             hint = close_matches(last, known, 1)
             raise ConfigError(f"--set {path}: '{parent or '<top>'}' has no key '{last}'"
                               f"{'; did you mean ' + repr(hint[0]) + '?' if hint else ''} Allowed keys: {known}")
-        node[last] = value
+        node[last] = _merge(node[last], value) if isinstance(value, dict) and last in node else value
         if keys[0] != "per_dataset":
             _drop_per_dataset(cfg.data, path)
         cfg.origins[path] = origin

@@ -99,7 +99,7 @@ def test_each_ablation_builds_and_trains(name: str, registry, tmp_path: Path) ->
 
 
 def test_drkf_learns_demo_and_ed_separates_conflicting_utterances(registry, tmp_path: Path) -> None:
-    rec = train_tiny("drkf", tmp_path, epochs=8, registry=registry)
+    rec = train_tiny("drkf", tmp_path, epochs=6, registry=registry, overrides=["data.batch_size=64"])
     assert rec["metrics"]["test"]["wa"] > 60.0  # 4 classes: chance is 25 %
     from mer_toolkit.config import ResolvedConfig
     from mer_toolkit.data.datasets.demo import make_demo

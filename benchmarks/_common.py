@@ -1,0 +1,77 @@
+"""Shared helpers of the benchmark scripts: synthetic corpora, model building, timing, machine info."""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import time
+from collections.abc import Callable
+
+import torch
+
+from mer_toolkit.data.sample import Sample
+from mer_toolkit.model import ComposedModel, DataSpec
+from mer_toolkit.testing import fresh_registry
+
+REGISTRY = None
+
+
+def registry():  # noqa: ANN201
+    """Builtins plus installed plugins (DRKF, baselines), loaded once."""
+    global REGISTRY
+    if REGISTRY is None:
+        REGISTRY = fresh_registry(entry_points=True)
+    return REGISTRY
+
+
+def synthetic_samples(n: int, dims: dict[str, int], classes: int = 6, seq: int = 1, seed: int = 0) -> list[Sample]:
+    """``n`` utterances with learnable class cues; ``seq`` > 1 gives sequences of up to that many steps."""
+    g = torch.Generator().manual_seed(seed)
+    protos = {m: torch.randn(classes, d, generator=g) for m, d in dims.items()}
+    out = []
+    for i in range(n):
+        label = i % classes
+        mods = {}
+        for m, d in dims.items():
+            t = 1 if seq == 1 else int(torch.randint(max(1, seq // 2), seq + 1, (1,), generator=g))
+            x = torch.randn(t, d, generator=g) + protos[m][label]
+            mods[m] = x[0] if seq == 1 else x
+        out.append(Sample(id=f"u{i}", label=label, modalities=mods, dialogue_id=f"d{i // 10}", position=i % 10,
+                          speaker="AB"[i % 2]))
+    return out
+
+
+def build(model: str, dims: dict[str, int], classes: int = 6, overrides: list[str] | None = None) -> ComposedModel:
+    """The ``ComposedModel`` of a registered config for features of ``dims``."""
+    from mer_toolkit.config import resolve_config
+
+    cfg = resolve_config(model, registry(), overrides)
+    return ComposedModel.from_spec(cfg.data["model"], DataSpec(dict(dims), classes, [str(i) for i in range(classes)],
+                                                               [1] * classes), registry(), cfg)
+
+
+def timed(fn: Callable[[], object], repeats: int = 3) -> float:
+    """Best wall time of ``repeats`` calls (the least disturbed by other load)."""
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU"
+    return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, {gpu}"
