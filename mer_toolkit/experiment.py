@@ -19,6 +19,7 @@ import yaml
 from .config import ResolvedConfig, _leaf_paths, _merge, check_section
 from .data.corpus import Corpus, Fold
 from .data.loader import input_dims, make_loader
+from .distributed import is_main
 from .errors import ConfigError, DataError
 from .model import ComposedModel, DataSpec
 from .results import config_hash, environment
@@ -166,13 +167,14 @@ def run_fold(cfg: ResolvedConfig, corpus: Corpus, fold: Fold, registry: Any, *, 
     n_params = sum(p.numel() for p in model.parameters())
     run_dir.mkdir(parents=True, exist_ok=True)
     last = run_dir / "last.pt"
-    if resume and last.is_file() and load_checkpoint(last).get("config_hash") != chash:
+    if resume and is_main() and last.is_file() and load_checkpoint(last).get("config_hash") != chash:
         last.unlink()  # the config changed since that checkpoint: start this cell afresh
-    (run_dir / "config.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
+    if is_main():
+        (run_dir / "config.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
     meta = {"config": resolved, "data_spec": spec.to_dict(), "model_name": model_name, "seed": seed,
             "fold": fold.name, "protocol": fold.protocol, "dataset": corpus.name, "config_hash": chash}
     log_path = run_dir / "log.jsonl"
-    if not resume and log_path.exists():
+    if not resume and is_main() and log_path.exists():
         log_path.unlink()
 
     def log_epoch(row: dict[str, Any]) -> None:
@@ -186,7 +188,8 @@ def run_fold(cfg: ResolvedConfig, corpus: Corpus, fold: Fold, registry: Any, *, 
     bs_eval = data_cfg.eval_batch_size or data_cfg.batch_size
     pin = trainer.device.type == "cuda"
     train_loader = make_loader(fold.train, data_cfg.batch_size, shuffle=True, batch_by=data_cfg.batch_by,
-                               seed=seed, num_workers=data_cfg.num_workers, pin_memory=pin)
+                               seed=seed, num_workers=data_cfg.num_workers, pin_memory=pin,
+                               rank=trainer.dist.rank, world=trainer.dist.world)
     val_loader = make_loader(fold.val, bs_eval, shuffle=False, batch_by=data_cfg.batch_by,
                              num_workers=data_cfg.num_workers, pin_memory=pin)
     test_loader = make_loader(fold.test, bs_eval, shuffle=False, batch_by=data_cfg.batch_by,
@@ -201,9 +204,10 @@ def run_fold(cfg: ResolvedConfig, corpus: Corpus, fold: Fold, registry: Any, *, 
         "best_epoch": fit.best_epoch, "epochs_run": fit.epochs_run, "stopped_early": fit.stopped_early,
         "train_seconds": round(fit.train_seconds, 3), "wall_seconds": round(time.perf_counter() - t0, 3),
         "params": n_params, "sizes": fold.sizes(), "label_names": list(corpus.label_names),
-        "run_dir": str(run_dir), **environment(str(trainer.device)),
+        "run_dir": str(run_dir), "world_size": trainer.dist.world, **environment(str(trainer.device)),
         "loader_wait_fraction": round(sum(h["train"]["loader_wait_fraction"] for h in fit.history)
                                       / max(1, len(fit.history)), 4),
     }
-    (run_dir / "record.json").write_text(json.dumps(record, indent=1, sort_keys=True))
+    if trainer.dist.rank == 0:
+        (run_dir / "record.json").write_text(json.dumps(record, indent=1, sort_keys=True))
     return record

@@ -48,6 +48,10 @@ def append_record(path: str | Path, record: dict[str, Any]) -> None:
 
     A crash or a full disk leaves either the old file or the new one, never a torn line.
     """
+    from .distributed import is_main
+
+    if not is_main():  # data-parallel runs: rank 0 writes the one record
+        return
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     old = path.read_bytes() if path.is_file() else b""

@@ -21,6 +21,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from . import __version__
+from .distributed import dist_info
 from .errors import ConfigError, RunError
 from .metrics import HIGHER_IS_BETTER, EmotionMetrics
 from .model import ComposedModel
@@ -41,6 +42,9 @@ def set_seed(seed: int, deterministic: bool = True) -> None:
 
 def resolve_device(name: str) -> torch.device:
     """``auto`` → CUDA when available, else CPU; an unavailable CUDA request is a clear error."""
+    info = dist_info()
+    if info.enabled and name in ("auto", "cuda") and torch.cuda.is_available():
+        return torch.device("cuda", info.local_rank)
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
@@ -100,6 +104,13 @@ class Trainer:
         self.cfg = cfg
         self.device = resolve_device(cfg.device)
         self.model = model.to(self.device)
+        self.dist = dist_info()
+        self.forward_model: torch.nn.Module = model
+        if self.dist.enabled:
+            from torch.nn.parallel import DistributedDataParallel
+
+            self.forward_model = DistributedDataParallel(
+                model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
         self.run_dir = run_dir
         self.label_names = label_names
         self.meta = meta or {}
@@ -147,7 +158,7 @@ class Trainer:
             for group in self.optimizer.param_groups:
                 group["lr"] = self.cfg.lr * self._lr_factor(step0 + i, total_steps, warmup)
             with self._autocast():
-                out = self.model(batch)
+                out = self.forward_model(batch)
                 loss, terms = self.model.compute_loss(out, batch)
             if not torch.isfinite(loss):
                 bad = sorted(k for k, v in terms.items() if not torch.isfinite(v))
@@ -213,6 +224,7 @@ class Trainer:
         last_path = self.run_dir / "last.pt" if self.run_dir else None
         best_path = self.run_dir / "best.pt" if self.run_dir else None
         best_state = None
+        writer = self.dist.rank == 0
         if resume and last_path is not None and last_path.is_file():
             ck = load_checkpoint(last_path)
             self.model.load_state_dict(ck["state_dict"])
@@ -235,24 +247,23 @@ class Trainer:
             improved = self._better(val[cfg.monitor], best)
             if improved:
                 best, best_epoch, best_val, bad_epochs = val[cfg.monitor], epoch, val, 0
-                if best_path is not None:
+                best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+                if best_path is not None and writer:
                     save_checkpoint(best_path, self._payload(epoch))
-                else:
-                    best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
             else:
                 bad_epochs += 1
-            if last_path is not None:
+            if last_path is not None and writer:
                 save_checkpoint(last_path, self._payload(epoch, {
                     "optimizer": self.optimizer.state_dict(), "rng": torch.get_rng_state(),
                     "trainer": {"best": best, "best_epoch": best_epoch, "best_val": best_val, "history": history,
                                 "bad_epochs": bad_epochs, "seconds": spent}}))
-            if self.on_epoch is not None:
+            if self.on_epoch is not None and writer:
                 self.on_epoch({**row, "best_epoch": best_epoch, "improved": improved})
             if cfg.patience is not None and bad_epochs >= cfg.patience:
                 stopped = True
                 break
-        if best_path is not None and best_path.is_file():
-            self.model.load_state_dict(load_checkpoint(best_path)["state_dict"])
-        elif best_state is not None:
+        if best_state is not None:
             self.model.load_state_dict(best_state)
+        elif best_path is not None and best_path.is_file():  # resumed after the best epoch
+            self.model.load_state_dict(load_checkpoint(best_path)["state_dict"])
         return FitResult(best_epoch, best_val, len(history), spent, history, stopped)

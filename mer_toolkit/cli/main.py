@@ -43,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in argv or os.environ.get("MER_DEBUG", "") not in ("", "0")
     if not debug:
         warnings.filterwarnings("ignore", category=RuntimeWarning, message="plugin '")
+    if os.environ.get("RANK", "0") != "0":  # torchrun: only rank 0 talks
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
     from .output import err_console
 
     try:

@@ -41,26 +41,31 @@ class SampleDataset(Dataset):
 class EpochShuffleSampler(Sampler[int]):
     """Random order that depends only on (seed, epoch), so a resumed run sees the same batches."""
 
-    def __init__(self, n: int, seed: int = 0) -> None:
+    def __init__(self, n: int, seed: int = 0, rank: int = 0, world: int = 1) -> None:
         self.n = n
         self.seed = seed
         self.epoch = 0
+        self.rank, self.world = rank, world
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
     def __iter__(self) -> Iterator[int]:
         g = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
-        return iter(torch.randperm(self.n, generator=g).tolist())
+        order = torch.randperm(self.n, generator=g).tolist()
+        if self.world > 1:  # equal shares per process (padded by repetition), as DistributedSampler does
+            order = (order + order[: len(self) * self.world - self.n])[self.rank::self.world]
+        return iter(order)
 
     def __len__(self) -> int:
-        return self.n
+        return -(-self.n // self.world)
 
 
 class DialogueBatchSampler(Sampler[list[int]]):
     """Yields batches of ``dialogues_per_batch`` whole dialogues, utterances in dialogue order."""
 
-    def __init__(self, samples: Sequence[Sample], dialogues_per_batch: int, shuffle: bool, seed: int = 0) -> None:
+    def __init__(self, samples: Sequence[Sample], dialogues_per_batch: int, shuffle: bool, seed: int = 0,
+                 rank: int = 0, world: int = 1) -> None:
         groups: dict[str, list[int]] = defaultdict(list)
         for i, s in enumerate(samples):
             groups[s.dialogue_id].append(i)
@@ -69,6 +74,7 @@ class DialogueBatchSampler(Sampler[list[int]]):
         self.shuffle = shuffle
         self.seed = seed
         self.epoch = 0
+        self.rank, self.world = rank, world
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -77,24 +83,32 @@ class DialogueBatchSampler(Sampler[list[int]]):
         order = list(range(len(self.dialogues)))
         if self.shuffle:
             random.Random(self.seed * 100_003 + self.epoch).shuffle(order)
-        for k in range(0, len(order), self.per_batch):
-            yield [i for d in order[k:k + self.per_batch] for i in self.dialogues[d]]
+        batches = [[i for d in order[k:k + self.per_batch] for i in self.dialogues[d]]
+                   for k in range(0, len(order), self.per_batch)]
+        if self.world > 1:
+            batches = (batches + batches[: len(self) * self.world - len(batches)])[self.rank::self.world]
+        yield from batches
 
     def __len__(self) -> int:
-        return (len(self.dialogues) + self.per_batch - 1) // self.per_batch
+        return -(-(-(-len(self.dialogues) // self.per_batch)) // self.world)
 
 
 def make_loader(samples: Sequence[Sample], batch_size: int, *, shuffle: bool, batch_by: str = "utterance",
-                seed: int = 0, num_workers: int = 0, pin_memory: bool = False) -> DataLoader:
-    """A loader yielding ``Batch``es; with ``batch_by='dialogue'``, ``batch_size`` counts dialogues."""
+                seed: int = 0, num_workers: int = 0, pin_memory: bool = False, rank: int = 0,
+                world: int = 1) -> DataLoader:
+    """A loader yielding ``Batch``es; with ``batch_by='dialogue'``, ``batch_size`` counts dialogues.
+
+    ``rank``/``world`` give each data-parallel process its own equal share of the shuffled batches.
+    """
     ds = SampleDataset(samples)
     common = {"collate_fn": collate, "num_workers": num_workers, "pin_memory": pin_memory,
               "persistent_workers": num_workers > 0}
     if batch_by == "dialogue":
-        return DataLoader(ds, batch_sampler=DialogueBatchSampler(ds.samples, batch_size, shuffle, seed), **common)
+        return DataLoader(ds, batch_sampler=DialogueBatchSampler(ds.samples, batch_size, shuffle, seed, rank, world),
+                          **common)
     if batch_by != "utterance":
         raise ConfigError(f"data.batch_by must be 'utterance' or 'dialogue', got '{batch_by}'")
-    sampler = EpochShuffleSampler(len(ds), seed) if shuffle else None
+    sampler = EpochShuffleSampler(len(ds), seed, rank, world) if shuffle else None
     return DataLoader(ds, batch_size=batch_size, sampler=sampler, **common)
 
 

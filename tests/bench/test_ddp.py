@@ -1,0 +1,27 @@
+"""Data-parallel training under torchrun (2 CPU processes, gloo): one record, files written once."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import torch.distributed as dist
+import pytest
+
+
+@pytest.mark.skipif(not dist.is_available(), reason="torch.distributed is not available")
+def test_two_process_training_writes_one_record(tmp_path: Path) -> None:
+    out = tmp_path / "ddp"
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29533",
+                           "-m", "mer_toolkit.cli.main", "train", "--model", "gated_mlp", "--epochs", "2", "--quiet",
+                           "--device", "cpu", "--out", str(out), "--set", "data.dataset_options.dialogues=60"],
+                          capture_output=True, text=True, timeout=240, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    records = [json.loads(x) for x in (out / "results.jsonl").read_text().splitlines()]
+    assert len(records) == 1 and records[0]["world_size"] == 2
+    assert proc.stdout.count("test metrics") == 1
+    log = (out / "official" / "log.jsonl").read_text().splitlines()
+    assert [json.loads(x)["epoch"] for x in log] == [1, 2]
