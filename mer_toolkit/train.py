@@ -157,9 +157,14 @@ class Trainer:
             batch = batch.to(self.device, non_blocking=True)
             for group in self.optimizer.param_groups:
                 group["lr"] = self.cfg.lr * self._lr_factor(step0 + i, total_steps, warmup)
-            with self._autocast():
-                out = self.forward_model(batch)
-                loss, terms = self.model.compute_loss(out, batch)
+            try:
+                with self._autocast():
+                    out = self.forward_model(batch)
+                    loss, terms = self.model.compute_loss(out, batch)
+            except torch.cuda.OutOfMemoryError:
+                raise RunError(f"epoch {epoch}, batch {i}: the GPU ran out of memory with {len(batch)} utterances; "
+                               "lower data.batch_size (e.g. --set data.batch_size=8), use --amp bf16, or cap "
+                               "sequence lengths (encoder max_length / max_seconds)") from None
             if not torch.isfinite(loss):
                 bad = sorted(k for k, v in terms.items() if not torch.isfinite(v))
                 raise RunError(f"epoch {epoch}, batch {i}: the loss is {float(loss.detach())} (non-finite terms: {bad}); "
