@@ -120,3 +120,39 @@ def test_drkf_learns_demo_and_ed_separates_conflicting_utterances(registry, tmp_
     same = batch.labels.unsqueeze(0) == batch.labels.unsqueeze(1)
     off = ~torch.eye(len(conflict), dtype=torch.bool)
     assert pairs[same & off].mean() > pairs[~same].mean()
+
+
+def test_end_to_end_config_trains_with_tiny_local_encoders(tmp_path: Path) -> None:
+    """drkf-e2e with tiny random text/speech models on the raw IEMOCAP-layout fixture (text + wav)."""
+    import json
+    import subprocess
+    import sys
+
+    import transformers as tf
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    tf.BertModel(tf.BertConfig(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32,
+                               vocab_size=50)).save_pretrained(tmp_path / "text")
+    tok = Tokenizer(models.WordLevel({"[PAD]": 0, "[UNK]": 1, "the": 2}, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tf.PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]").save_pretrained(tmp_path / "text")
+    tf.Wav2Vec2Model(tf.Wav2Vec2Config(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32,
+                                       conv_dim=(8, 8), conv_stride=(5, 4), conv_kernel=(10, 8),
+                                       num_feat_extract_layers=2, num_conv_pos_embeddings=8,
+                                       num_conv_pos_embedding_groups=2)).save_pretrained(tmp_path / "audio")
+    fixture = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "iemocap_raw"
+    sets = [f"model.encoders.text.path={tmp_path / 'text'}", f"model.encoders.audio.path={tmp_path / 'audio'}",
+            "model.interaction.dim=16", "model.interaction.ae_dims=[8, 8, 4]", "model.fusion.dim=16",
+            "model.fusion.layers=1", "model.fusion.heads=2", "model.fusion.ffn=32", "train.amp=off",
+            "train.lr=0.001"]
+    cmd = [sys.executable, "-m", "mer_toolkit.cli.main", "train", "--model", "drkf-e2e", "--dataset", "iemocap",
+           "--root", str(fixture), "--fold", "session5", "--epochs", "1", "--device", "cpu", "--json", "--quiet",
+           "--out", str(tmp_path / "run")] + [x for s in sets for x in ("--set", s)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rec = json.loads(proc.stdout)[0]
+    assert rec["model"] == "drkf-e2e" and rec["epochs_run"] == 1 and rec["params"] > 10_000
+    missing = subprocess.run([sys.executable, "-m", "mer_toolkit.cli.main", "train", "--model", "drkf-e2e",
+                              "--dataset", "iemocap", "--root", str(fixture), "--set",
+                              f"model.encoders.text.path={tmp_path / 'nowhere'}"], capture_output=True, text=True)
+    assert missing.returncode == 2 and "never downloads weights" in missing.stderr
