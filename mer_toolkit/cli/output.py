@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 __all__ = ["console", "err_console", "print_json", "simple_table"]
@@ -29,5 +30,5 @@ def simple_table(title: str | None, columns: list[str], rows: list[list[Any]]) -
     for c in columns:
         table.add_column(c)
     for r in rows:
-        table.add_row(*["" if v is None else str(v) for v in r])
+        table.add_row(*["" if v is None else escape(str(v)) for v in r])  # '[z; 1]' is text, not markup
     return table

@@ -20,21 +20,21 @@ class LateFusion(nn.Module):
         if combine not in ("mean", "learned"):
             raise ValueError(f"late fusion combine must be 'mean' or 'learned', got '{combine}'")
         self.order = sorted(in_dims)
-        self.classifiers = nn.ModuleDict({m: mlp(d, list(hidden or [128]), num_classes, dropout) for m, d in in_dims.items()})
-        self.weights = nn.Parameter(torch.zeros(len(self.order))) if combine == "learned" else None
+        self.classifiers = nn.ModuleDict({m: mlp(d, list(hidden or [128]), num_classes, dropout)
+                                          for m, d in in_dims.items()})
+        self.weights = nn.Parameter(torch.zeros(len(self.order)), requires_grad=combine == "learned")
         self.out_dim = num_classes
 
     def forward(self, feats: dict[str, torch.Tensor], masks: dict[str, torch.Tensor]) -> PartOutput:
         logits = torch.stack([self.classifiers[m](masked_mean(feats[m], masks.get(m))) for m in self.order], dim=1)
-        w = torch.softmax(self.weights, 0) if self.weights is not None else logits.new_full((len(self.order),),
-                                                                                          1 / len(self.order))
+        w = torch.softmax(self.weights, 0)
         fused = (w.view(1, -1, 1) * logits).sum(1)
         return PartOutput(fused, extras={"modality_logits": dict(zip(self.order, logits.unbind(1))),
                                          "modality_weights": dict(zip(self.order, w.detach()))})
 
 
 class LogitsHead(nn.Module):
-    """Passes logits produced by a fusion (e.g. late fusion) through as the prediction."""
+    """Passes class scores produced by a fusion (late fusion, LMF) through as the prediction."""
 
     def __init__(self, in_dim: int, num_classes: int) -> None:
         super().__init__()

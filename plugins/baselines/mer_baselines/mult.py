@@ -1,11 +1,11 @@
-"""MulT: Tsai, Bai, Liang, Kolter, Morency, Salakhutdinov. "Multimodal Transformer for Unaligned
-Multimodal Language Sequences", ACL 2019.
+"""MulT: crossmodal transformers between every ordered pair of modalities.
 
-Each modality is projected by a temporal 1-D convolution; for every target modality, one crossmodal
-transformer per source lets the target attend to the source sequence (key-padding masks respected);
-the crossmodal outputs of a target are concatenated and passed through a self-attention transformer;
-the last valid step of every target is concatenated into the fused vector. Paper defaults: width 40,
-crossmodal depth 4–5, 8–10 heads, dropout 0.1–0.25.
+Each modality is projected by a temporal 1-D convolution (padded steps zeroed first); for every
+target modality, one crossmodal transformer per source lets the target attend to the source
+sequence (key-padding masks respected); the crossmodal outputs of a target are concatenated and
+passed through a 3-layer self-attention transformer; the last valid step of every target is
+concatenated into the fused vector. Paper defaults: width 40, crossmodal depth 4–5, 8–10 heads,
+dropout 0.1–0.25.
 """
 
 from __future__ import annotations
@@ -51,13 +51,19 @@ def _last_valid(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 
 class MulT(nn.Module):
-    """Crossmodal transformers in every direction, self-attention per target, last steps concatenated."""
+    """MulT: crossmodal transformers in every direction, self-attention per target, last steps concatenated.
+
+    Tsai, Bai, Liang, Kolter, Morency, Salakhutdinov (2019). "Multimodal Transformer for Unaligned
+    Multimodal Language Sequences". ACL 2019.
+    """
 
     def __init__(self, in_dims: dict[str, int], dim: int = 40, heads: int = 8, layers: int = 4,
                  self_layers: int = 3, kernel: int = 1, dropout: float = 0.1) -> None:
         super().__init__()
         if len(in_dims) < 2:
-            raise ValueError("MulT needs at least two modalities")
+            raise ValueError(f"MulT needs at least two modalities, got {sorted(in_dims)}")
+        if kernel % 2 == 0:
+            raise ValueError(f"MulT kernel must be odd so that sequence lengths are kept, got {kernel}")
         self.order = sorted(in_dims)
         self.dim = dim
         self.conv = nn.ModuleDict({m: nn.Conv1d(d, dim, kernel, padding=(kernel - 1) // 2, bias=False)
@@ -65,18 +71,23 @@ class MulT(nn.Module):
         self.cross = nn.ModuleDict({f"{s}->{t}": nn.ModuleList(CrossmodalLayer(dim, heads, dropout)
                                                                 for _ in range(layers))
                                     for s, t in itertools.permutations(self.order, 2)})
+        self.cross_norm = nn.ModuleDict({f"{s}->{t}": nn.LayerNorm(dim)
+                                         for s, t in itertools.permutations(self.order, 2)})
+        self.drop = nn.Dropout(dropout)
         width = dim * (len(self.order) - 1)
         self.self_attn = nn.ModuleDict({t: nn.TransformerEncoder(
             nn.TransformerEncoderLayer(width, heads, 4 * width, dropout, batch_first=True, norm_first=True),
-            self_layers, enable_nested_tensor=False) for t in self.order})
+            self_layers, norm=nn.LayerNorm(width), enable_nested_tensor=False) for t in self.order})
         self.out_dim = width * len(self.order)
 
     def forward(self, feats: dict[str, torch.Tensor], masks: dict[str, torch.Tensor]) -> torch.Tensor:
         seqs, pads = {}, {}
         for m in self.order:
-            x = self.conv[m](feats[m].transpose(1, 2)).transpose(1, 2)
-            seqs[m] = x * self.dim ** 0.5 + _positions(x.shape[1], self.dim, x.device)
-            pads[m] = ~masks[m] if m in masks else torch.zeros(x.shape[:2], dtype=torch.bool, device=x.device)
+            valid = masks[m] if m in masks else torch.ones(feats[m].shape[:2], dtype=torch.bool,
+                                                           device=feats[m].device)
+            x = self.conv[m](feats[m].masked_fill(~valid.unsqueeze(-1), 0.0).transpose(1, 2)).transpose(1, 2)
+            seqs[m] = self.drop(x * self.dim ** 0.5 + _positions(x.shape[1], self.dim, x.device))
+            pads[m] = ~valid
         outs = []
         for t in self.order:
             streams = []
@@ -86,7 +97,7 @@ class MulT(nn.Module):
                 h = seqs[t]
                 for layer in self.cross[f"{s}->{t}"]:
                     h = layer(h, seqs[s], pads[s])
-                streams.append(h)
+                streams.append(self.cross_norm[f"{s}->{t}"](h))
             h = self.self_attn[t](torch.cat(streams, dim=-1), src_key_padding_mask=pads[t])
             outs.append(_last_valid(h, ~pads[t]))
         return torch.cat(outs, dim=-1)

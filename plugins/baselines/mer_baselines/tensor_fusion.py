@@ -1,9 +1,9 @@
 """TFN and LMF: multiplicative fusion of per-modality vectors extended with a constant 1.
 
-- TFN: Zadeh, Chen, Poria, Cambria, Morency. "Tensor Fusion Network for Multimodal Sentiment
-  Analysis", EMNLP 2017 — outer product of [z_m; 1] over modalities, then a post-fusion MLP.
-- LMF: Liu, Shen, Lakshminarasimhan, Liang, Zadeh, Morency. "Efficient Low-rank Multimodal Fusion
-  with Modality-Specific Factors", ACL 2018 — the same tensor computed through rank-r factors.
+TFN builds the outer product of the ``[z_m; 1]`` vectors and feeds it to a post-fusion MLP; LMF
+computes the same multilinear map through rank-r modality-specific factors, whose output is the
+prediction itself. Both share TFN's modality embedding subnetworks: an LSTM over the word sequence for text, a
+3-layer ReLU network on time-averaged features for audio and video.
 """
 
 from __future__ import annotations
@@ -14,42 +14,60 @@ from torch import nn
 from mer_toolkit.components.adapters import mlp
 from mer_toolkit.parts import masked_mean
 
-__all__ = ["TensorFusion", "LowRankFusion"]
+from .recurrent import final_states, run_lstm
 
-# Subnetwork widths of the TFN paper (text 128, audio and video 32).
-PAPER_SUBNET = {"text": 128, "audio": 32, "video": 32, "visual": 32}
+__all__ = ["ModalitySubnets", "TensorFusion", "LowRankFusion"]
+
+# Embedding widths of the TFN paper: 128 for language, 32 for the acoustic and visual subnetworks.
+PAPER_HIDDEN = {"text": 128, "audio": 32, "video": 32, "visual": 32}
 
 
-class _Subnets(nn.Module):
-    """Per-modality subnetworks: masked mean over time, then a 2-layer MLP (TFN's audio/video DNNs)."""
+class ModalitySubnets(nn.Module):
+    """TFN's embedding subnetworks; returns ``[z_m; 1]`` per modality in a fixed (sorted) order.
 
-    def __init__(self, in_dims: dict[str, int], hidden: dict[str, int] | None, dropout: float) -> None:
+    Modalities in ``recurrent`` are read by an LSTM whose final state goes through a linear layer;
+    the others are averaged over time and passed through three ReLU layers of the same width.
+    """
+
+    def __init__(self, in_dims: dict[str, int], hidden: dict[str, int] | None = None,
+                 recurrent: list[str] | None = None, dropout: float = 0.15) -> None:
         super().__init__()
-        sizes = {m: (hidden or {}).get(m, PAPER_SUBNET.get(m, 32)) for m in in_dims}
         self.order = sorted(in_dims)
-        self.nets = nn.ModuleDict({m: mlp(d, [sizes[m]], sizes[m], dropout) for m, d in in_dims.items()})
-        self.sizes = sizes
+        self.sizes = {m: (hidden or {}).get(m, PAPER_HIDDEN.get(m, 32)) for m in self.order}
+        recurrent = ["text"] if recurrent is None else list(recurrent)
+        self.lstms = nn.ModuleDict({m: nn.LSTM(in_dims[m], self.sizes[m], batch_first=True)
+                                    for m in self.order if m in recurrent})
+        self.nets = nn.ModuleDict({
+            m: nn.Sequential(nn.Dropout(dropout), nn.Linear(self.sizes[m], self.sizes[m])) if m in self.lstms
+            else mlp(in_dims[m], [self.sizes[m]] * 3, None, dropout) for m in self.order})
 
     def forward(self, feats: dict[str, torch.Tensor], masks: dict[str, torch.Tensor]) -> list[torch.Tensor]:
-        """``[z_m; 1]`` per modality, in a fixed order."""
         out = []
         for m in self.order:
-            z = self.nets[m](masked_mean(feats[m], masks.get(m)))
+            if m in self.lstms:
+                _, h_n = run_lstm(self.lstms[m], feats[m], masks.get(m))
+                z = self.nets[m](final_states(self.lstms[m], h_n))
+            else:
+                z = self.nets[m](masked_mean(feats[m], masks.get(m)))
             out.append(torch.cat([z, z.new_ones(z.shape[0], 1)], dim=-1))
         return out
 
 
 class TensorFusion(nn.Module):
-    """TFN: flattened outer product of ``[z_m; 1]`` (all uni-, bi- and tri-modal interactions) → MLP."""
+    """TFN: outer product of the modality vectors, each extended with a 1 (uni-, bi-, tri-modal terms) → MLP.
 
-    def __init__(self, in_dims: dict[str, int], hidden: dict[str, int] | None = None, post_fusion: int = 128,
-                 dropout: float = 0.15) -> None:
+    Zadeh, Chen, Poria, Cambria, Morency (2017). "Tensor Fusion Network for Multimodal Sentiment
+    Analysis". EMNLP 2017. Defaults: embeddings 128 (text) / 32, two post-fusion layers of 128.
+    """
+
+    def __init__(self, in_dims: dict[str, int], hidden: dict[str, int] | None = None,
+                 recurrent: list[str] | None = None, post_fusion: int = 128, dropout: float = 0.15) -> None:
         super().__init__()
-        self.subnets = _Subnets(in_dims, hidden, dropout)
+        self.subnets = ModalitySubnets(in_dims, hidden, recurrent, dropout)
         size = 1
         for m in self.subnets.order:
             size *= self.subnets.sizes[m] + 1
-        self.post = mlp(size, [post_fusion, post_fusion], None, dropout)
+        self.post = nn.Sequential(nn.Dropout(dropout), mlp(size, [post_fusion, post_fusion], None, dropout))
         self.out_dim = post_fusion
 
     def forward(self, feats: dict[str, torch.Tensor], masks: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -61,20 +79,24 @@ class TensorFusion(nn.Module):
 
 
 class LowRankFusion(nn.Module):
-    """LMF: ``sum_r w_r * prod_m ([z_m; 1] W_m^(r)) + b`` — TFN's tensor without building it."""
+    """LMF: TFN's multilinear map through rank-r modality factors; ``out_dim`` defaults to the class count.
 
-    def __init__(self, in_dims: dict[str, int], hidden: dict[str, int] | None = None, rank: int = 4,
-                 out_dim: int = 64, dropout: float = 0.15) -> None:
+    Computes ``sum_r w_r * prod_m (z1_m @ W_m^(r)) + b`` with ``z1_m`` the modality vector extended with a 1.
+
+    Liu, Shen, Lakshminarasimhan, Liang, Zadeh, Morency (2018). "Efficient Low-rank Multimodal
+    Fusion with Modality-Specific Factors". ACL 2018. Default rank 4.
+    """
+
+    def __init__(self, in_dims: dict[str, int], num_classes: int, hidden: dict[str, int] | None = None,
+                 recurrent: list[str] | None = None, rank: int = 4, out_dim: int | None = None,
+                 dropout: float = 0.15) -> None:
         super().__init__()
-        self.subnets = _Subnets(in_dims, hidden, dropout)
-        self.factors = nn.ParameterList(
-            nn.Parameter(torch.empty(rank, self.subnets.sizes[m] + 1, out_dim)) for m in self.subnets.order)
-        for f in self.factors:
-            nn.init.xavier_normal_(f)
-        self.rank_weights = nn.Parameter(torch.empty(1, rank))
-        nn.init.xavier_normal_(self.rank_weights)
-        self.bias = nn.Parameter(torch.zeros(out_dim))
-        self.out_dim = out_dim
+        self.subnets = ModalitySubnets(in_dims, hidden, recurrent, dropout)
+        self.out_dim = out_dim or num_classes
+        self.factors = nn.ParameterList(nn.Parameter(nn.init.xavier_normal_(
+            torch.empty(rank, self.subnets.sizes[m] + 1, self.out_dim))) for m in self.subnets.order)
+        self.rank_weights = nn.Parameter(nn.init.xavier_normal_(torch.empty(1, rank)))
+        self.bias = nn.Parameter(torch.zeros(self.out_dim))
 
     def forward(self, feats: dict[str, torch.Tensor], masks: dict[str, torch.Tensor]) -> torch.Tensor:
         prod = None
