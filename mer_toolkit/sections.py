@@ -44,8 +44,8 @@ class TrainConfig:
     seed: int = 42
     device: str = "auto"
     amp: str = "off"
-    log_every: int = 0
     deterministic: bool = True
+    threads: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

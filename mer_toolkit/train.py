@@ -102,6 +102,8 @@ class Trainer:
         if cfg.amp not in ("off", "bf16", "fp16"):
             raise ConfigError(f"train.amp must be off, bf16 or fp16, got '{cfg.amp}'")
         self.cfg = cfg
+        if cfg.threads:  # on shared CPUs one intra-op thread per process avoids oversubscription stalls
+            torch.set_num_threads(cfg.threads)
         self.device = resolve_device(cfg.device)
         self.model = model.to(self.device)
         self.dist = dist_info()
