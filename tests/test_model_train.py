@@ -167,3 +167,17 @@ def test_nan_features_are_refused_with_the_utterance_named() -> None:
     corpus.samples[5].modalities["text"][0, 0] = float("inf")
     with pytest.raises(DataError, match=r"2 utterance\(s\) have NaN or inf.*demo_d000_u03 \(audio\)"):
         corpus.check_features()
+
+
+def test_standardize_norm_learns_training_statistics() -> None:
+    from mer_toolkit.components.features_encoder import FeatureEncoder
+
+    enc = FeatureEncoder(in_dim=3, norm="standardize")
+    x = torch.tensor([[[10.0, 0.0, -5.0]], [[30.0, 2.0, -5.0]]])
+    mask = torch.ones(2, 1, dtype=torch.bool)
+    out, _ = enc.train()(x, mask)
+    assert torch.allclose(out[:, 0, 0], torch.tensor([-1.0, 1.0]), atol=1e-3)
+    assert torch.allclose(enc.standardize.mean, torch.tensor([20.0, 1.0, -5.0]))
+    padded = torch.cat([x, torch.full((2, 1, 3), 1e6)], dim=1)
+    out2, _ = enc.eval()(padded, torch.tensor([[True, False], [True, False]]))
+    assert torch.allclose(out2[:, 0], out[:, 0], atol=1e-4)

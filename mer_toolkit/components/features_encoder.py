@@ -1,24 +1,56 @@
-"""The ``features`` encoder: precomputed vectors or sequences, optionally projected."""
+"""The ``features`` encoder: precomputed vectors or sequences, optionally normalised and projected."""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-__all__ = ["FeatureEncoder"]
+from ..errors import ConfigError
+
+__all__ = ["FeatureEncoder", "MaskedStandardize"]
+
+
+class MaskedStandardize(nn.Module):
+    """Per-dimension standardisation with running statistics of the valid training steps (no affine).
+
+    Raw features (e.g. log-mel statistics) differ in scale by orders of magnitude between dimensions;
+    this plays the role of z-scoring with training-set statistics, learned on the fly.
+    """
+
+    def __init__(self, dim: int, momentum: float = 0.05) -> None:
+        super().__init__()
+        self.momentum = momentum
+        self.register_buffer("mean", torch.zeros(dim))
+        self.register_buffer("var", torch.ones(dim))
+        self.register_buffer("seen", torch.zeros((), dtype=torch.long))
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            valid = x[mask].detach().float()
+            if valid.shape[0] > 1:
+                m, v = valid.mean(0), valid.var(0, unbiased=False)
+                rate = 1.0 if int(self.seen) == 0 else self.momentum
+                self.mean.mul_(1 - rate).add_(rate * m)
+                self.var.mul_(1 - rate).add_(rate * v)
+                self.seen += 1
+        return (x - self.mean) / (self.var + 1e-5).sqrt()
 
 
 class FeatureEncoder(nn.Module):
-    """Passes precomputed features ``[B, T, D]`` through, with optional layer norm, projection and dropout.
+    """Passes precomputed features ``[B, T, D]`` through, with optional normalisation, projection and pooling.
 
-    ``in_dim`` is inferred from the data; ``proj_dim`` maps it to a model width.
+    ``in_dim`` is inferred from the data; ``norm``: ``standardize`` (per-dimension, running training
+    statistics), ``layer`` (LayerNorm per step) or none; ``proj_dim`` maps to a model width.
     """
 
-    def __init__(self, in_dim: int, proj_dim: int | None = None, dropout: float = 0.0, norm: bool = False,
+    def __init__(self, in_dim: int, proj_dim: int | None = None, dropout: float = 0.0, norm: bool | str = False,
                  pool: bool = False) -> None:
         super().__init__()
+        if norm not in (False, None, True, "layer", "standardize"):
+            raise ConfigError(f"features encoder: norm must be 'standardize', 'layer' or false, got {norm!r}")
         self.in_dim = in_dim
-        self.norm = nn.LayerNorm(in_dim) if norm else nn.Identity()
+        self.standardize = MaskedStandardize(in_dim) if norm == "standardize" else None
+        self.norm = nn.LayerNorm(in_dim) if norm in (True, "layer") else nn.Identity()
         self.proj = nn.Linear(in_dim, proj_dim) if proj_dim else nn.Identity()
         self.dropout = nn.Dropout(dropout)
         self.pool = pool
@@ -30,6 +62,8 @@ class FeatureEncoder(nn.Module):
                              "the features differ from what the model was built for")
         if mask is None:
             mask = torch.ones(x.shape[:2], dtype=torch.bool, device=x.device)
+        if self.standardize is not None:
+            x = self.standardize(x, mask)
         h = self.dropout(self.proj(self.norm(x)))
         if self.pool:
             m = mask.unsqueeze(-1).to(h.dtype)
