@@ -1,38 +1,50 @@
-"""The feature cache: per-utterance encoder outputs stored once, reused by every training run.
+"""The feature cache: per-utterance outputs of a frozen encoder, computed once and reused by every run.
 
-A cache entry is keyed by a fingerprint of (encoder name and options, the encoder's weight files,
-preprocessing, the dataset's manifest for that modality). Its folder holds ``data.npy`` (all
-utterances' features concatenated ``[sum T, D]``, float32, read memory-mapped), ``index.json`` (ids,
-offsets, lengths) and, while extraction runs, ``part-*.npy`` chunks so an interrupted extraction
-resumes where it stopped. ``data.features: {text: minilm, audio: {type: fbank, pool: stats}}`` in a
-config makes training use the cached features instead of the raw modality.
+An entry is keyed by a fingerprint of the encoder (name, options, defining code, weight files),
+the audio decoding settings and the dataset's manifest for that modality (ids and sources: the text,
+or each file's path, size and modification time). Its folder holds ``data.npy`` (every utterance's
+features stacked ``[sum T, D]``, float32, read memory-mapped) and ``index.json`` (ids, offsets,
+lengths), written last and atomically. While extraction runs, finished chunks are kept as
+``part-*.npz`` files, so an interrupted extraction resumes where it stopped.
+
+``data: {features: {text: minilm, audio: {type: fbank, pool: stats}}}`` in a config makes
+``experiment.load_corpus`` call ``apply_features``, which replaces those modalities in the samples
+with the cached tensors (``[D]`` pooled or ``[T, D]`` sequences).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
+import inspect
 import json
 import os
+import re
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from .config import build_part, part_type
+from . import __version__
+from .config import build_part
 from .data.corpus import Corpus
 from .data.loader import SampleDataset
-from .data.sample import Sample, collate
-from .errors import DataError
+from .data.sample import Sample, Waveform, collate
+from .errors import ConfigError, DataError
 
-__all__ = ["FORMAT_VERSION", "cache_root", "fingerprint", "extract", "apply_features", "ExtractResult"]
+__all__ = ["FORMAT_VERSION", "ExtractResult", "cache_root", "encoder_node", "feature_encoder", "input_modality",
+           "fingerprint", "run_encoder", "extract", "load_cached", "apply_features", "cache_entries", "clear_cache",
+           "progress_bar"]
 
-FORMAT_VERSION = 1
-CHUNK = 64
+FORMAT_VERSION = 2
+CHUNK = 128  # utterances per resumable chunk
+
+ProgressFn = Callable[[int, int], None]
 
 
 def cache_root() -> Path:
@@ -40,131 +52,292 @@ def cache_root() -> Path:
     return Path(os.environ.get("MER_CACHE_DIR") or Path.home() / ".cache" / "mer-toolkit" / "features")
 
 
-def _node(spec: Any) -> dict[str, Any]:
-    if isinstance(spec, str):
+def encoder_node(spec: Any, where: str) -> dict[str, Any]:
+    """``minilm`` or ``{type: fbank, n_mels: 40}`` as a part node."""
+    if isinstance(spec, str) and spec:
         return {"type": spec}
-    if isinstance(spec, dict) and part_type(spec):
+    if isinstance(spec, dict) and isinstance(spec.get("type"), str):
         return dict(spec)
-    raise DataError(f"data.features entries must be an encoder name or {{type: name, ...}}, got {spec!r}")
+    raise ConfigError(f"{where}: expected an encoder name or a mapping {{type: name, ...options}}, got {spec!r}; "
+                      "run `mer list encoder` for the names")
 
 
-def fingerprint(node: dict[str, Any], encoder: torch.nn.Module, corpus: Corpus, modality: str) -> str:
-    """Hash of everything that determines the features; any change gives a new cache entry."""
+def input_modality(spec: Any, registry: Any) -> str | None:
+    """The modality an encoder reads (``text``/``audio``), as its class declares in ``input_modality``."""
+    node = encoder_node(spec, "--encoder")
+    return getattr(registry.encoder.get(node["type"], where="--encoder"), "input_modality", None)
+
+
+def feature_encoder(modality: str, spec: Any, registry: Any) -> torch.nn.Module:
+    """Build the frozen encoder of ``data.features.<modality>`` (refusing one with trainable weights)."""
+    where = f"data.features.{modality}"
+    enc = build_part("encoder", encoder_node(spec, where), registry, path=where, inferred={"modality": modality})
+    if any(p.requires_grad for p in enc.parameters()):
+        raise ConfigError(f"{where}: encoder {spec!r} has trainable weights (finetune or layer: weighted), so its "
+                          "features cannot be cached; cache a frozen encoder (finetune: false, a fixed layer), or put "
+                          f"it under model.encoders.{modality} to train it end to end")
+    return enc.eval()
+
+
+def _value_key(value: Any, modality: str) -> str:
+    """What identifies one utterance's input: the text, a file's path/size/mtime, or a hash of samples."""
+    if isinstance(value, str):
+        if modality == "text":
+            return value
+        try:
+            st = os.stat(value)
+        except OSError:
+            return f"{value}:missing"
+        return f"{value}:{st.st_size}:{st.st_mtime_ns}"
+    if isinstance(value, Waveform):
+        return f"wave:{value.sample_rate}:{hashlib.sha256(value.samples.float().numpy().tobytes()).hexdigest()}"
+    if isinstance(value, torch.Tensor):
+        return f"tensor:{hashlib.sha256(value.float().numpy().tobytes()).hexdigest()}"
+    return f"{type(value).__name__}:{value!r}"
+
+
+def fingerprint(node: dict[str, Any], registry: Any, corpus: Corpus, modality: str) -> str:
+    """Hash of everything that determines the features; any change gives a new cache entry.
+
+    The encoder is not built: its class computes the weights' fingerprint from the options alone,
+    so a cache hit costs no model loading.
+    """
+    entry = registry.encoder.entry(node["type"], where=f"data.features.{modality}")
+    options = {k: v for k, v in node.items() if k != "type"}
+    weights_id = getattr(entry.obj, "weights_id", None)
     manifest = hashlib.sha256()
     for s in corpus.samples:
-        v = s.modalities.get(modality)
-        if isinstance(v, str) and modality != "text" and os.path.isfile(v):
-            st = os.stat(v)
-            v = f"{v}:{st.st_size}:{int(st.st_mtime)}"
-        manifest.update(f"{s.id}\t{v if isinstance(v, str) else type(v).__name__}\n".encode())
-    weights = encoder.fingerprint() if hasattr(encoder, "fingerprint") else ""
-    blob = json.dumps({"v": FORMAT_VERSION, "node": node, "weights": weights, "manifest": manifest.hexdigest(),
-                       "dataset": corpus.name, "modality": modality}, sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+        manifest.update(f"{s.id}\t{_value_key(s.modalities.get(modality), modality)}\n".encode())
+    blob = {"format": FORMAT_VERSION, "toolkit": __version__, "encoder": node, "code": entry.origin,
+            "source": entry.source, "weights": weights_id(**options) if weights_id else "",
+            "decode_rate": SampleDataset([]).sample_rate, "modality": modality, "manifest": manifest.hexdigest()}
+    return hashlib.sha256(json.dumps(blob, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 
 @dataclasses.dataclass
 class ExtractResult:
-    """Where the features are and whether this call computed them."""
+    """Where the features are, whether this call found them already computed, and what they hold."""
 
     path: Path
     hit: bool
     utterances: int
     dim: int
+    pooled: bool
     seconds: float
+    empty_texts: int = 0
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.]+", "_", text).strip("_") or "x"
 
 
 def _raw_samples(corpus: Corpus, modality: str) -> list[Sample]:
     missing = [s.id for s in corpus.samples if modality not in s.modalities]
     if missing:
         raise DataError(f"dataset '{corpus.name}' has no '{modality}' for {len(missing)} utterance(s) "
-                        f"(e.g. {missing[:3]}); available modalities: {corpus.modalities}")
+                        f"(e.g. {missing[:3]}); its modalities: {corpus.modalities}")
+    if not corpus.samples:
+        raise DataError(f"dataset '{corpus.name}' has no utterances to extract features from")
+    tensors = [s.id for s in corpus.samples if isinstance(s.modalities[modality], torch.Tensor)]
+    if tensors:
+        raise DataError(f"dataset '{corpus.name}': '{modality}' of {tensors[:3]} is already a feature tensor; "
+                        "an encoder in data.features needs raw text or audio")
     return [dataclasses.replace(s, modalities={modality: s.modalities[modality]}) for s in corpus.samples]
 
 
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``folder`` so two processes never extract the same entry at once."""
+    try:
+        import fcntl
+    except ImportError:  # no POSIX locks: atomic renames still keep every file whole
+        yield
+        return
+    with open(folder / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _read_index(folder: Path) -> dict[str, Any] | None:
+    path = folder / "index.json"
+    if not (path.is_file() and (folder / "data.npy").is_file()):
+        return None
+    index = json.loads(path.read_text())
+    return index if index.get("format") == FORMAT_VERSION else None
+
+
+def _hit(folder: Path, t0: float) -> ExtractResult | None:
+    index = _read_index(folder)
+    if index is None:
+        return None
+    return ExtractResult(folder, True, len(index["ids"]), index["dim"], index["pooled"], time.perf_counter() - t0,
+                         index.get("empty_texts", 0))
+
+
+def run_encoder(encoder: torch.nn.Module, batch: Any, modality: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """The encoder on one modality of a batch (given the batch too when its ``forward`` takes one)."""
+    args = (batch.inputs[modality], batch.masks.get(modality))
+    if "batch" in inspect.signature(encoder.forward).parameters:
+        return encoder(*args, batch=batch)
+    return encoder(*args)
+
+
+def _encode_chunk(encoder: torch.nn.Module, chunk: list[Sample], modality: str, device: str, batch_size: int,
+                  where: str) -> tuple[np.ndarray, np.ndarray]:
+    """Features of one chunk of utterances: rows stacked ``[sum T, D]`` and the length of each utterance."""
+    data = SampleDataset(chunk)
+    feats, lengths = [], []
+    for k in range(0, len(chunk), batch_size):
+        batch = collate([data[i] for i in range(k, min(k + batch_size, len(chunk)))]).to(device)
+        h, m = run_encoder(encoder, batch, modality)
+        for uid, row, mk in zip(batch.ids, h.float().cpu(), m.cpu()):
+            kept = row[mk]
+            if kept.shape[0] == 0 or not torch.isfinite(kept).all():
+                raise DataError(f"{where}: the encoder gave {'no' if kept.shape[0] == 0 else 'NaN/inf'} features "
+                                f"for utterance '{uid}'; check its {modality} input")
+            feats.append(kept.numpy())
+            lengths.append(kept.shape[0])
+    return np.concatenate(feats).astype(np.float32), np.asarray(lengths, dtype=np.int64)
+
+
 @torch.no_grad()
-def extract(corpus: Corpus, modality: str, spec: Any, registry: Any, *, device: str = "cpu",
-            batch_size: int = 16, progress: Callable[[int, int], None] | None = None) -> ExtractResult:
+def extract(corpus: Corpus, modality: str, spec: Any, registry: Any, *, device: str = "cpu", batch_size: int = 16,
+            progress: ProgressFn | None = None) -> ExtractResult:
     """Compute (or find) the cached features of ``modality`` for every utterance of ``corpus``."""
     t0 = time.perf_counter()
-    node = _node(spec)
-    encoder = build_part("encoder", node, registry, path=f"data.features.{modality}", inferred={"modality": modality})
-    fp = fingerprint(node, encoder, corpus, modality)
-    folder = cache_root() / f"{corpus.name}-{modality}-{node['type']}-{fp}"
-    index_path = folder / "index.json"
-    if index_path.is_file() and (folder / "data.npy").is_file():
-        index = json.loads(index_path.read_text())
-        return ExtractResult(folder, True, len(index["ids"]), index["dim"], time.perf_counter() - t0)
-    folder.mkdir(parents=True, exist_ok=True)
-    encoder = encoder.to(device).eval()
+    where = f"data.features.{modality}"
+    node = encoder_node(spec, where)
     samples = _raw_samples(corpus, modality)
-    chunks = [samples[k:k + CHUNK] for k in range(0, len(samples), CHUNK)]
-    done = 0
-    for c, chunk in enumerate(chunks):
-        part = folder / f"part-{c:05d}.npz"
-        if not part.is_file():
-            feats, lengths = [], []
-            data = SampleDataset(chunk)
-            for k in range(0, len(chunk), batch_size):
-                batch = collate([data[i] for i in range(k, min(k + batch_size, len(chunk)))]).to(device)
-                h, m = encoder(batch.inputs[modality], batch.masks.get(modality))
-                for row, mk in zip(h.float().cpu(), m.cpu()):
-                    kept = row[mk]
-                    if not torch.isfinite(kept).all():
-                        raise DataError(f"encoder '{node['type']}' produced NaN/inf features for a {modality} input "
-                                        f"of '{corpus.name}' (chunk {c}); check the audio/text of that chunk")
-                    feats.append(kept.numpy())
-                    lengths.append(kept.shape[0])
-            tmp = folder / f".part-{c:05d}.tmp.npz"
-            np.savez(tmp, feats=np.concatenate(feats), lengths=np.asarray(lengths))
-            os.replace(tmp, part)
-        done += len(chunk)
-        if progress is not None:
-            progress(done, len(samples))
-    _assemble(folder, samples, len(chunks))
-    index = json.loads(index_path.read_text())
-    return ExtractResult(folder, False, len(samples), index["dim"], time.perf_counter() - t0)
+    fp = fingerprint(node, registry, corpus, modality)
+    folder = cache_root() / f"{_slug(corpus.name)}-{modality}-{_slug(node['type'])}-{fp}"
+    hit = _hit(folder, t0)
+    if hit is not None:
+        return hit
+    folder.mkdir(parents=True, exist_ok=True)
+    with _locked(folder):
+        hit = _hit(folder, t0)  # another process may have finished it while this one waited
+        if hit is not None:
+            return hit
+        for stale in [*folder.glob(".part-*"), *folder.glob(".data.*"), *folder.glob(".index.*")]:
+            stale.unlink()  # temporary files of a run that was killed while writing them
+        encoder = feature_encoder(modality, node, registry).to(device)
+        n_chunks = (len(samples) + CHUNK - 1) // CHUNK
+        for c in range(n_chunks):
+            part = folder / f"part-{c:05d}.npz"
+            if not part.is_file():
+                feats, lengths = _encode_chunk(encoder, samples[c * CHUNK:(c + 1) * CHUNK], modality, device,
+                                               batch_size, f"{where} ({corpus.name})")
+                tmp = folder / f".part-{c:05d}.{os.getpid()}.npz"
+                np.savez(tmp, feats=feats, lengths=lengths)
+                os.replace(tmp, part)
+            if progress is not None:
+                progress(min((c + 1) * CHUNK, len(samples)), len(samples))
+        texts = [s.modalities[modality] for s in samples] if modality == "text" else []
+        empty = sum(1 for t in texts if isinstance(t, str) and not t.strip())
+        meta = {"dataset": corpus.name, "modality": modality, "encoder": node, "fingerprint": fp,
+                "empty_texts": empty, "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        _assemble(folder, [s.id for s in samples], n_chunks, meta)
+    index = _read_index(folder)
+    return ExtractResult(folder, False, len(samples), index["dim"], index["pooled"], time.perf_counter() - t0, empty)
 
 
-def _assemble(folder: Path, samples: list[Sample], n_chunks: int) -> None:
-    """Concatenate the chunk files into ``data.npy`` + ``index.json`` (written last, atomically)."""
-    parts = [np.load(folder / f"part-{c:05d}.npz") for c in range(n_chunks)]
-    feats = np.concatenate([p["feats"] for p in parts]).astype(np.float32)
-    lengths = np.concatenate([p["lengths"] for p in parts]).tolist()
-    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).tolist()
-    tmp = folder / "data.tmp.npy"
-    np.save(tmp, feats)
+def _assemble(folder: Path, ids: list[str], n_chunks: int, meta: dict[str, Any]) -> None:
+    """Stream the chunk files into ``data.npy``, then write ``index.json`` (both atomically) and drop the chunks."""
+    parts = [folder / f"part-{c:05d}.npz" for c in range(n_chunks)]
+    lengths = np.concatenate([np.load(p)["lengths"] for p in parts])
+    dim = int(np.load(parts[0])["feats"].shape[1])
+    tmp = folder / f".data.{os.getpid()}.npy"
+    out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(int(lengths.sum()), dim))
+    row = 0
+    for p in parts:
+        feats = np.load(p)["feats"]
+        out[row:row + len(feats)] = feats
+        row += len(feats)
+    out.flush()
+    del out
     os.replace(tmp, folder / "data.npy")
-    index = {"ids": [s.id for s in samples], "offsets": offsets, "lengths": lengths, "dim": int(feats.shape[1]),
-             "format": FORMAT_VERSION}
-    (folder / "index.tmp.json").write_text(json.dumps(index))
-    os.replace(folder / "index.tmp.json", folder / "index.json")
-    for c in range(n_chunks):
-        (folder / f"part-{c:05d}.npz").unlink()
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    index = {"format": FORMAT_VERSION, **meta, "ids": ids, "offsets": offsets.tolist(), "lengths": lengths.tolist(),
+             "dim": dim, "pooled": bool((lengths == 1).all())}
+    tmp_index = folder / f".index.{os.getpid()}.json"
+    tmp_index.write_text(json.dumps(index))
+    os.replace(tmp_index, folder / "index.json")
+    for p in parts:
+        p.unlink()
 
 
 def load_cached(folder: Path) -> dict[str, torch.Tensor]:
-    """Id → feature tensor (``[D]`` for one step, else ``[T, D]``), sliced from the memory-mapped array."""
-    index = json.loads((folder / "index.json").read_text())
-    data = np.load(folder / "data.npy", mmap_mode="r")
-    out = {}
+    """Id → features (``[D]`` when pooled, else ``[T, D]``), as views of the memory-mapped ``data.npy``.
+
+    Nothing is read into memory here: pages are loaded on access and shared by every process that
+    maps the same file (copy-on-write mapping, so the cache file itself is never modified).
+    """
+    index = _read_index(folder)
+    if index is None:
+        raise DataError(f"feature cache '{folder}' is incomplete or from another version; run `mer extract` again")
+    data = np.load(folder / "data.npy", mmap_mode="c")
+    out: dict[str, torch.Tensor] = {}
     for uid, off, n in zip(index["ids"], index["offsets"], index["lengths"]):
-        x = torch.from_numpy(np.array(data[off:off + n]))
-        out[uid] = x[0] if n == 1 else x
+        x = torch.from_numpy(data[off:off + n])
+        out[uid] = x[0] if index["pooled"] else x
     return out
 
 
-def apply_features(corpus: Corpus, features: dict[str, Any], registry: Any, device: str = "cpu") -> Corpus:
-    """A copy of ``corpus`` whose listed modalities are replaced by cached encoder features."""
+@contextlib.contextmanager
+def progress_bar(label: str, enabled: bool = True) -> Iterator[ProgressFn]:
+    """A rich progress bar on stderr (only on a terminal) fed by ``(done, total)`` callbacks."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    console = Console(stderr=True)
+    bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console,
+                   transient=True, disable=not (enabled and console.is_terminal))
+    with bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def apply_features(corpus: Corpus, features: dict[str, Any], registry: Any, device: str = "auto") -> Corpus:
+    """A copy of ``corpus`` whose listed modalities are replaced by cached encoder features.
+
+    Features missing from the cache are computed first (on ``device``; ``auto`` = CUDA when available).
+    """
+    from .train import resolve_device
+
+    if not isinstance(features, dict):
+        raise ConfigError(f"data.features must map modalities to encoders (e.g. {{text: minilm}}), got {features!r}")
     replaced: dict[str, dict[str, torch.Tensor]] = {}
+    caches: dict[str, str] = {}
     for modality, spec in features.items():
-        res = extract(corpus, modality, spec, registry, device=device)
+        with progress_bar(f"{corpus.name}/{modality} features") as progress:
+            res = extract(corpus, modality, spec, registry, device=str(resolve_device(device)), progress=progress)
         replaced[modality] = load_cached(res.path)
+        caches[modality] = str(res.path)
     samples = [dataclasses.replace(s, modalities={**s.modalities, **{m: v[s.id] for m, v in replaced.items()}})
                for s in corpus.samples]
-    return dataclasses.replace(corpus, samples=samples, info={**corpus.info, "features": dict(features)})
+    return dataclasses.replace(corpus, samples=samples,
+                               info={**corpus.info, "features": dict(features), "feature_cache": caches})
 
 
-def clear_cache() -> None:
-    """Remove every cached feature (``mer extract --clear``)."""
-    shutil.rmtree(cache_root(), ignore_errors=True)
+def cache_entries() -> list[dict[str, Any]]:
+    """Every complete entry of the cache: dataset, modality, encoder, size (for ``mer extract --list``)."""
+    out = []
+    for folder in sorted(cache_root().glob("*/")):
+        index = _read_index(folder)
+        if index is not None:
+            out.append({"path": str(folder), "dataset": index["dataset"], "modality": index["modality"],
+                        "encoder": index["encoder"], "utterances": len(index["ids"]), "dim": index["dim"],
+                        "pooled": index["pooled"], "mib": round((folder / "data.npy").stat().st_size / 2**20, 1),
+                        "created": index["created"]})
+    return out
+
+
+def clear_cache() -> int:
+    """Remove every cached feature (``mer extract --clear``); returns the number of entries removed."""
+    root = cache_root()
+    n = sum(1 for p in root.glob("*/")) if root.is_dir() else 0
+    shutil.rmtree(root, ignore_errors=True)
+    return n

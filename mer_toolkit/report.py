@@ -55,7 +55,7 @@ def summarize(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
                                "protocol": recs[0]["protocol"], "selection": recs[0].get("selection", "")}
         for m in METRICS:
             row[m], row[f"{m}_std"] = _mean_std([r["metrics"]["test"][m] for r in recs])
-        ref = refs.get(Path(model).stem.split("-")[0], {})
+        ref = next((r for r in refs.values() if Path(model).stem in r.get("models", [])), {})
         published = ref.get(dataset)
         row["published"] = {**published, "source": ref["source"]} if published else None
         rows.append(row)

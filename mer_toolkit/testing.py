@@ -3,11 +3,17 @@
 - ``mer_registry``: registries with the builtin parts only (no entry-point plugins);
 - ``tiny_batch``: factory of small random ``Batch``es (pooled or sequence layout, any modalities);
 - ``check_part(part, kind, batch)``: forward + backward, shape and finiteness checks;
-- ``train_tiny(config, tmp_path)``: trains a config for a few epochs on ``demo`` and returns its record.
+- ``train_tiny(config, tmp_path)``: trains a config for a few epochs on ``demo`` and returns its record;
+- ``run_mer(*args)`` runs the real ``mer`` CLI in a fresh interpreter, ``assert_clean_error(proc, ...)``
+  checks a one-paragraph user error, ``fake_dist(site, ...)`` lays out an installed one-module plugin.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,7 +26,8 @@ from .model import _takes_batch
 from .parts import as_part_output
 from .registry import Registries
 
-__all__ = ["fresh_registry", "make_tiny_batch", "check_part", "train_tiny"]
+__all__ = ["fresh_registry", "make_tiny_batch", "check_part", "train_tiny", "run_mer", "assert_clean_error",
+           "fake_dist"]
 
 
 def fresh_registry(entry_points: bool = False) -> Registries:
@@ -108,6 +115,32 @@ def train_tiny(config: str | dict[str, Any], run_dir: Path, *, dataset: str = "d
     name = config if isinstance(config, str) else "inline"
     return run_fold(cfg, corpus, fold, reg, run_dir=Path(run_dir), seed=seed, model_name=name, epochs=epochs,
                     device="cpu")
+
+
+def run_mer(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
+            timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run ``mer ARGS`` in a fresh interpreter, as a user would; returns the completed process."""
+    full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "mer_toolkit.cli.main", *args], capture_output=True, text=True,
+                          env=full_env, cwd=cwd, timeout=timeout)
+
+
+def assert_clean_error(proc: subprocess.CompletedProcess, *needles: str) -> None:
+    """Exit code 2, one paragraph starting with 'error:', no traceback, and every needle in it."""
+    err = proc.stderr.strip()
+    assert proc.returncode == 2, (proc.returncode, proc.stdout[-2000:], err[-2000:])
+    assert "Traceback" not in err and err.startswith("error:") and err.count("\n") == 0, err
+    for n in needles:
+        assert n in err, (n, err)
+
+
+def fake_dist(site: Path, dist: str, ep_name: str, module: str, code: str) -> None:
+    """Lay out a one-module distribution as pip installs it (module + dist-info with a mer_toolkit entry point)."""
+    (site / f"{module}.py").write_text(textwrap.dedent(code))
+    info = site / f"{dist.replace('-', '_')}-0.0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.0.1\n")
+    (info / "entry_points.txt").write_text(f"[mer_toolkit]\n{ep_name} = {module}\n")
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_mer
+from mer_toolkit.testing import run_mer
 from mer_toolkit.cli.main import main
 
 

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, fake_dist, run_mer
+from mer_toolkit.testing import fake_dist, run_mer
+
+REPO = Path(__file__).resolve().parents[1]
 
 EXAMPLE = REPO / "examples" / "mer-example-fusion"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_mer
+from mer_toolkit.testing import run_mer
 from mer_toolkit.report import summarize
 from mer_toolkit.results import read_records
 from mer_toolkit.stats import paired_test

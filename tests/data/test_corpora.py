@@ -8,14 +8,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-import torch
 
-from conftest import REPO, assert_clean_error, run_mer
 from mer_toolkit.data.loader import SampleDataset
 from mer_toolkit.data.sample import Waveform, collate
 from mer_toolkit.errors import DataError
-from mer_toolkit.testing import fresh_registry
+from mer_toolkit.testing import assert_clean_error, fresh_registry, run_mer
 
+REPO = Path(__file__).resolve().parents[2]
 FIX = REPO / "tests" / "fixtures"
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import assert_clean_error, run_mer
+from mer_toolkit.testing import assert_clean_error, run_mer
 from mer_toolkit.data.datasets.ravdess import RAVDESS_LABELS
 from mer_toolkit.errors import DataError
 from mer_toolkit.testing import fresh_registry

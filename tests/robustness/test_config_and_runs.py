@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import assert_clean_error, run_mer
+from mer_toolkit.testing import assert_clean_error, run_mer
 
 CASES = {
     "yaml_syntax": ("model:\n  fusion: [concat\n  heads: x\n", ["bad.yaml:3:", "invalid YAML"]),

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import fake_dist, run_mer
+from mer_toolkit.testing import fake_dist, run_mer
 from mer_toolkit.results import append_record, read_records
 
 PLUGIN = """
