@@ -14,7 +14,7 @@ from ...errors import DataError
 from ..safe_pickle import load_pickle
 from ..sample import Sample
 
-__all__ = ["resolve_root", "Problems", "read_erc_pickle", "MODALITY_FIELDS", "detect_layout"]
+__all__ = ["resolve_root", "Problems", "read_erc_pickle", "MODALITY_FIELDS", "detect_layout", "uniform_audio"]
 
 
 def resolve_root(name: str, root: str | None, accepted: str) -> Path:
@@ -98,3 +98,12 @@ def detect_layout(path: str) -> str | None:
     if not folder.is_dir():
         return None
     return next((name for name, pattern in LAYOUTS if any(folder.glob(pattern))), None)
+
+
+def uniform_audio(samples: list[Sample]) -> list[Sample]:
+    """Keep modalities uniform across a corpus: drop ``audio`` everywhere when some utterances lack it
+    (each missing file is already reported as a problem)."""
+    if any("audio" not in s.modalities for s in samples):
+        for s in samples:
+            s.modalities.pop("audio", None)
+    return samples

@@ -23,7 +23,7 @@ from ...errors import DataError
 from ..corpus import Corpus
 from ..safe_pickle import load_pickle
 from ..sample import Sample
-from ._common import Problems, read_erc_pickle, resolve_root
+from ._common import Problems, read_erc_pickle, resolve_root, uniform_audio
 
 __all__ = ["LABELS4", "LABELS6", "make_iemocap", "make_iemocap6", "read_raw_release"]
 
@@ -88,10 +88,7 @@ def read_raw_release(root: Path, mapping: dict[str, int], problems: Problems) ->
                 samples.append(Sample(id=uid, label=lab, modalities=mods, dialogue_id=_dialogue(uid), position=pos,
                                       speaker=_speaker(uid), meta={"session": _session(uid), "start": start,
                                                                    "transcript": mods["text"]}))
-    if samples and any("audio" not in s.modalities for s in samples):
-        for s in samples:  # keep modalities uniform: drop audio when some files are missing
-            s.modalities.pop("audio", None)
-    return samples
+    return uniform_audio(samples)
 
 
 def _transcripts(path: Path, problems: Problems) -> dict[str, str]:

@@ -17,7 +17,7 @@ from ...errors import DataError
 from ..corpus import Corpus
 from ..safe_pickle import load_pickle
 from ..sample import Sample
-from ._common import Problems, read_erc_pickle, resolve_root
+from ._common import Problems, read_erc_pickle, resolve_root, uniform_audio
 
 __all__ = ["M3ED_LABELS", "make_m3ed"]
 
@@ -83,10 +83,7 @@ def _read_annotation(root: Path, problems: Problems) -> list[Sample]:
                 samples.append(Sample(id=utt, label=M3ED_LABELS.index(emo), modalities=mods, dialogue_id=dia,
                                       position=pos, speaker=f"{series}:{u.get('Speaker', '?')}",
                                       meta={"split": splits[series], "series": series, "transcript": text}))
-    if any("audio" in s.modalities for s in samples) and not all("audio" in s.modalities for s in samples):
-        for s in samples:
-            s.modalities.pop("audio", None)
-    return samples
+    return uniform_audio(samples)
 
 
 def make_m3ed(root: str | None = None, strict: bool = True) -> Corpus:

@@ -15,7 +15,7 @@ from ...errors import DataError
 from ..corpus import Corpus
 from ..safe_pickle import load_pickle
 from ..sample import Sample
-from ._common import Problems, read_erc_pickle, resolve_root
+from ._common import Problems, read_erc_pickle, resolve_root, uniform_audio
 
 __all__ = ["MELD_LABELS", "make_meld", "read_meld_csv"]
 
@@ -85,9 +85,7 @@ def make_meld(root: str | None = None, strict: bool = True, audio: bool = True) 
                 continue
             clips = path / clip_dir if audio and (path / clip_dir).is_dir() else None
             samples += read_meld_csv(csv_path, split, clips, problems)
-        if any("audio" in s.modalities for s in samples) and not all("audio" in s.modalities for s in samples):
-            for s in samples:
-                s.modalities.pop("audio", None)
+        uniform_audio(samples)
     if not samples:
         problems.finish()
         raise DataError(f"dataset 'meld': no utterances found under '{path}'; accepted: {ACCEPTED}")
