@@ -25,3 +25,15 @@ def test_two_process_training_writes_one_record(tmp_path: Path) -> None:
     assert proc.stdout.count("test metrics") == 1
     log = (out / "official" / "log.jsonl").read_text().splitlines()
     assert [json.loads(x)["epoch"] for x in log] == [1, 2]
+
+
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs a CUDA device")
+def test_bench_on_cuda_with_bf16_autocast(tmp_path: Path) -> None:
+    from mer_toolkit.results import read_records
+    from mer_toolkit.testing import run_mer
+
+    proc = run_mer("bench", "--model", "drkf,early_fusion", "--dataset", "demo", "--seeds", "1", "--epochs", "2",
+                   "--device", "cuda", "--amp", "bf16", "--out", str(tmp_path / "gpu"))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    recs = read_records(tmp_path / "gpu" / "results.jsonl")
+    assert len(recs) == 2 and all(r["device"].startswith("cuda") for r in recs)
