@@ -1,9 +1,9 @@
-"""Random and speaker-based protocols for any corpus (manifests, RAVDESS, ...).
+"""Speaker-independent protocols for any corpus with speakers (manifests, RAVDESS, ...).
 
-- ``random``: stratified by label, seeded fractions; validation and test never share an utterance.
-- ``by_speaker``: speaker-independent; explicit speaker lists or seeded fractions of speakers.
-- ``speaker_kfold``: k folds by speaker, validation speakers carved from the training speakers.
-- ``ravdess_si`` (actors 1–18 / 19–20 / 21–24) and ``ravdess_6fold`` (6 folds of 4 actors).
+- ``by_speaker``: one split; explicit speaker lists, or seeded fractions of the speakers.
+- ``speaker_kfold``: ``k`` folds by speaker; each fold's validation speakers come from its training speakers.
+
+No speaker ever appears in two splits of a fold.
 """
 
 from __future__ import annotations
@@ -14,128 +14,110 @@ from collections import defaultdict
 from ...errors import DataError
 from ..corpus import Corpus, Fold, Protocol
 from ..sample import Sample
+from .random_split import check_fractions
 
-__all__ = ["RandomSplit", "BySpeaker", "SpeakerKFold", "RavdessSI", "Ravdess6Fold"]
+__all__ = ["BySpeaker", "SpeakerKFold", "speaker_groups"]
 
 
-def _by_speaker(corpus: Corpus) -> dict[str, list[Sample]]:
+def speaker_groups(corpus: Corpus, protocol: str) -> dict[str, list[Sample]]:
+    """Utterances per speaker; an utterance without a speaker is an error naming it."""
     groups: dict[str, list[Sample]] = defaultdict(list)
     for s in corpus.samples:
         if not s.speaker:
-            raise DataError(f"dataset '{corpus.name}': utterance '{s.id}' has no speaker; speaker protocols need one "
-                            "(add a speaker column to the manifest)")
+            raise DataError(f"protocol '{protocol}': utterance '{s.id}' of dataset '{corpus.name}' "
+                            f"({corpus.source or 'in memory'}) has no speaker; add a speaker column to the manifest "
+                            "or use the random protocol")
         groups[s.speaker].append(s)
     return dict(groups)
 
 
-class RandomSplit(Protocol):
-    """Stratified random split of utterances (``val`` and ``test`` fractions, ``seed``)."""
-
-    name = "random"
-
-    def __init__(self, val: float = 0.1, test: float = 0.2, seed: int = 0) -> None:
-        if not (0 < val < 1 and 0 < test < 1 and val + test < 1):
-            raise DataError(f"random protocol: val ({val}) and test ({test}) must be fractions summing below 1")
-        self.val, self.test, self.seed = val, test, seed
-
-    def folds(self, corpus: Corpus) -> list[Fold]:
-        rng = random.Random(self.seed)
-        by_label: dict[int, list[Sample]] = defaultdict(list)
-        for s in corpus.samples:
-            by_label[s.label].append(s)
-        train, val, test = [], [], []
-        for label in sorted(by_label):
-            items = sorted(by_label[label], key=lambda s: s.id)
-            rng.shuffle(items)
-            enough = len(items) >= 3  # keep every class in every split when it has at least 3 utterances
-            n_test = max(int(enough), round(len(items) * self.test))
-            n_val = max(int(enough), round(len(items) * self.val))
-            test += items[:n_test]
-            val += items[n_test:n_test + n_val]
-            train += items[n_test + n_val:]
-        return [Fold(f"random{self.seed}", train, val, test, protocol=self.name)]
-
-
-def _split_speakers(speakers: list[str], fraction: float, rng: random.Random) -> tuple[list[str], list[str]]:
+def _draw(speakers: list[str], fraction: float, rng: random.Random) -> list[str]:
+    """A seeded ``fraction`` of ``speakers`` (at least one)."""
     order = sorted(speakers)
     rng.shuffle(order)
-    k = max(1, round(len(order) * fraction))
-    return order[k:], order[:k]
+    return sorted(order[:max(1, round(len(order) * fraction))])
+
+
+def _fold(name: str, protocol: str, groups: dict[str, list[Sample]], train: list[str], val: list[str],
+          test: list[str]) -> Fold:
+    pick = lambda speakers: [x for spk in sorted(speakers) for x in groups[spk]]  # noqa: E731
+    return Fold(name, pick(train), pick(val), pick(test), protocol=protocol)
 
 
 class BySpeaker(Protocol):
-    """Speaker-independent split: ``val_speakers``/``test_speakers`` lists, or seeded fractions of speakers."""
+    """One speaker-independent split: ``val_speakers``/``test_speakers`` lists, or seeded ``val``/``test``
+    fractions of the speakers; the remaining speakers train."""
 
     name = "by_speaker"
 
     def __init__(self, val_speakers: list[str] | None = None, test_speakers: list[str] | None = None,
                  val: float = 0.1, test: float = 0.2, seed: int = 0) -> None:
-        self.val_speakers, self.test_speakers = val_speakers, test_speakers
+        check_fractions(self.name, val, test)
+        self.val_speakers = [str(s) for s in val_speakers] if val_speakers else None
+        self.test_speakers = [str(s) for s in test_speakers] if test_speakers else None
+        both = sorted(set(self.val_speakers or ()) & set(self.test_speakers or ()))
+        if both:
+            raise DataError(f"protocol '{self.name}': speakers {both} are in both val_speakers and test_speakers")
         self.val, self.test, self.seed = val, test, seed
 
     def folds(self, corpus: Corpus) -> list[Fold]:
-        groups = _by_speaker(corpus)
-        rng = random.Random(self.seed)
-        test_spk = [str(s) for s in self.test_speakers] if self.test_speakers else None
-        if test_spk is None:
-            _, test_spk = _split_speakers(list(groups), self.test, rng)
-        rest = [s for s in groups if s not in test_spk]
-        val_spk = [str(s) for s in self.val_speakers] if self.val_speakers else _split_speakers(rest, self.val, rng)[1]
-        unknown = sorted(set(test_spk + val_spk) - set(groups))
+        groups = speaker_groups(corpus, self.name)
+        unknown = sorted((set(self.val_speakers or ()) | set(self.test_speakers or ())) - set(groups))
         if unknown:
-            raise DataError(f"by_speaker: speakers {unknown} are not in dataset '{corpus.name}' "
-                            f"(speakers: {sorted(groups)[:10]}...)")
-        train_spk = [s for s in rest if s not in val_spk]
-        pick = lambda spk: [x for s in spk for x in groups[s]]  # noqa: E731
-        return [Fold(self.name, pick(train_spk), pick(val_spk), pick(test_spk), protocol=self.name)]
+            raise DataError(f"protocol '{self.name}': speakers {unknown} are not in dataset '{corpus.name}' "
+                            f"(its speakers: {', '.join(sorted(groups)[:30])}{' ...' if len(groups) > 30 else ''})")
+        if len(groups) < 3:
+            raise DataError(f"protocol '{self.name}': dataset '{corpus.name}' has {len(groups)} speaker(s); a "
+                            "speaker-independent train/val/test split needs at least 3")
+        rng = random.Random(self.seed)
+        free = [s for s in groups if s not in (self.val_speakers or ())]
+        test = self.test_speakers or _draw(free, self.test, rng)
+        rest = [s for s in groups if s not in test]
+        val = self.val_speakers or _draw(rest, self.val / (1 - self.test), rng)
+        train = [s for s in rest if s not in val]
+        return [_fold(self.name, self.name, groups, train, val, test)]
 
 
 class SpeakerKFold(Protocol):
-    """``k`` folds over speakers; each fold's validation speakers come from its training speakers."""
+    """``k`` folds over the speakers, each tested once; validation = a ``val`` fraction of the training speakers.
+
+    Speakers are shuffled with ``seed``, or taken in ``speaker_order`` as ``k`` consecutive blocks.
+    """
 
     name = "speaker_kfold"
 
     def __init__(self, k: int = 5, val: float = 0.15, seed: int = 0, speaker_order: list[str] | None = None) -> None:
-        if k < 2:
-            raise DataError(f"speaker_kfold needs k >= 2, got {k}")
-        self.k, self.val, self.seed, self.order = k, val, seed, speaker_order
+        if not isinstance(k, int) or k < 2:
+            raise DataError(f"protocol '{self.name}': k={k!r}; expected a whole number of folds, at least 2")
+        check_fractions(self.name, val)
+        self.k, self.val, self.seed = k, val, seed
+        self.order = [str(s) for s in speaker_order] if speaker_order else None
 
     def folds(self, corpus: Corpus) -> list[Fold]:
-        groups = _by_speaker(corpus)
-        if len(groups) < self.k:
-            raise DataError(f"speaker_kfold: {len(groups)} speakers cannot make {self.k} folds")
-        order = list(self.order) if self.order else sorted(groups)
-        if not self.order:
+        groups = speaker_groups(corpus, self.name)
+        n = len(groups)
+        if n < self.k or n - -(-n // self.k) < 2:
+            raise DataError(f"protocol '{self.name}': dataset '{corpus.name}' has {n} speaker(s); k={self.k} folds "
+                            "need at least k speakers, and 2 speakers left for training and validation in every fold")
+        if self.order:
+            missing = sorted(set(self.order) ^ set(groups))
+            if missing:
+                raise DataError(f"protocol '{self.name}': speaker_order and the speakers of dataset '{corpus.name}' "
+                                f"differ in {missing[:10]}; it must list each speaker once")
+            order = list(self.order)
+        else:
+            order = sorted(groups)
             random.Random(self.seed).shuffle(order)
-        chunks = [order[i::self.k] for i in range(self.k)] if not self.order else \
-            [order[i * len(order) // self.k:(i + 1) * len(order) // self.k] for i in range(self.k)]
+        blocks = [order[i * n // self.k:(i + 1) * n // self.k] for i in range(self.k)]
         folds = []
-        for i, test_spk in enumerate(chunks):
-            rest = [s for s in order if s not in test_spk]
-            train_spk, val_spk = _split_speakers(rest, self.val, random.Random(self.seed + i))
-            pick = lambda spk: [x for s in spk for x in groups[s]]  # noqa: E731
-            folds.append(Fold(f"fold{i + 1}", pick(train_spk), pick(val_spk), pick(test_spk), protocol=self.name))
+        for i, test in enumerate(blocks):
+            rest = [s for s in order if s not in test]
+            val = _draw(rest, self.val, random.Random(self.seed * 1000 + i))
+            train = [s for s in rest if s not in val]
+            folds.append(_fold(f"fold{i + 1}", self.name, groups, train, val, test))
         return folds
 
 
-class RavdessSI(BySpeaker):
-    """RAVDESS speaker-independent split: actors 1–18 train, 19–20 validation, 21–24 test."""
-
-    name = "ravdess_si"
-
-    def __init__(self) -> None:
-        super().__init__(val_speakers=["actor19", "actor20"], test_speakers=[f"actor{a}" for a in range(21, 25)])
-
-
-class Ravdess6Fold(SpeakerKFold):
-    """RAVDESS 6-fold by actor (actors 1–4, 5–8, ...); validation actors from each fold's training actors."""
-
-    name = "ravdess_6fold"
-
-    def __init__(self, val: float = 0.1, seed: int = 0) -> None:
-        super().__init__(k=6, val=val, seed=seed, speaker_order=[f"actor{a:02d}" for a in range(1, 25)])
-
-
 def register(registry) -> None:  # noqa: ANN001 - the staged registry view
-    for cls in (RandomSplit, BySpeaker, SpeakerKFold, RavdessSI, Ravdess6Fold):
+    for cls in (BySpeaker, SpeakerKFold):
         registry.protocol.register(cls.name, cls)
