@@ -33,6 +33,7 @@ import torch
 from . import __version__
 from .config import build_part
 from .data.corpus import Corpus
+from .data.feature_rows import FeatureRows, as_tensor
 from .data.loader import SampleDataset
 from .data.sample import Sample, Waveform, collate
 from .errors import ConfigError, DataError
@@ -91,6 +92,7 @@ def _value_key(value: Any, modality: str) -> str:
         return f"{value}:{st.st_size}:{st.st_mtime_ns}"
     if isinstance(value, Waveform):
         return f"wave:{value.sample_rate}:{hashlib.sha256(value.samples.float().numpy().tobytes()).hexdigest()}"
+    value = as_tensor(value)
     if isinstance(value, torch.Tensor):
         return f"tensor:{hashlib.sha256(value.float().numpy().tobytes()).hexdigest()}"
     return f"{type(value).__name__}:{value!r}"
@@ -138,7 +140,7 @@ def _raw_samples(corpus: Corpus, modality: str) -> list[Sample]:
                         f"(e.g. {missing[:3]}); its modalities: {corpus.modalities}")
     if not corpus.samples:
         raise DataError(f"dataset '{corpus.name}' has no utterances to extract features from")
-    tensors = [s.id for s in corpus.samples if isinstance(s.modalities[modality], torch.Tensor)]
+    tensors = [s.id for s in corpus.samples if isinstance(s.modalities[modality], (torch.Tensor, FeatureRows))]
     if tensors:
         raise DataError(f"dataset '{corpus.name}': '{modality}' of {tensors[:3]} is already a feature tensor; "
                         "an encoder in data.features needs raw text or audio")
@@ -269,8 +271,8 @@ def _assemble(folder: Path, ids: list[str], n_chunks: int, meta: dict[str, Any])
         p.unlink()
 
 
-def load_cached(folder: Path) -> dict[str, torch.Tensor]:
-    """Id → features (``[D]`` when pooled, else ``[T, D]``), as views of the memory-mapped ``data.npy``.
+def load_cached(folder: Path) -> dict[str, FeatureRows]:
+    """Id → reference to its features (``[D]`` when pooled, else ``[T, D]``) in the memory-mapped ``data.npy``.
 
     Nothing is read into memory here: pages are loaded on access and shared by every process that
     maps the same file (copy-on-write mapping, so the cache file itself is never modified).
@@ -279,11 +281,9 @@ def load_cached(folder: Path) -> dict[str, torch.Tensor]:
     if index is None:
         raise DataError(f"feature cache '{folder}' is incomplete or from another version; run `mer extract` again")
     data = np.load(folder / "data.npy", mmap_mode="c")
-    out: dict[str, torch.Tensor] = {}
-    for uid, off, n in zip(index["ids"], index["offsets"], index["lengths"]):
-        x = torch.from_numpy(data[off:off + n])
-        out[uid] = x[0] if index["pooled"] else x
-    return out
+    pooled = bool(index["pooled"])
+    return {uid: FeatureRows(data, off, n, pooled) for uid, off, n in zip(index["ids"], index["offsets"],
+                                                                          index["lengths"])}
 
 
 @contextlib.contextmanager

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from ..errors import DataError
+from .feature_rows import as_tensor
 from .sample import Sample
 
 __all__ = ["Corpus", "Fold", "Protocol"]
@@ -57,8 +58,9 @@ class Corpus:
 
     def check_features(self) -> None:
         """Refuse NaN/inf in precomputed features: they would silently poison training."""
-        bad = [f"{s.id} ({m})" for s in self.samples for m, v in s.modalities.items()
-               if isinstance(v, torch.Tensor) and v.is_floating_point() and not bool(torch.isfinite(v).all())]
+        bad = [f"{s.id} ({m})" for s in self.samples for m, value in s.modalities.items()
+               if isinstance(v := as_tensor(value), torch.Tensor) and v.is_floating_point()
+               and not bool(torch.isfinite(v).all())]
         if bad:
             raise DataError(f"dataset '{self.name}' ({self.source or 'in memory'}): {len(bad)} utterance(s) have "
                             f"NaN or inf feature values, e.g. {', '.join(bad[:5])}; clean or re-extract the features")

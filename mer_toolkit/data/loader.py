@@ -12,6 +12,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from ..errors import ConfigError
 from .audio import load_waveform
+from .feature_rows import FeatureRows
 from .sample import Sample, collate
 
 __all__ = ["SampleDataset", "EpochShuffleSampler", "DialogueBatchSampler", "make_loader", "input_dims"]
@@ -115,4 +116,5 @@ def make_loader(samples: Sequence[Sample], batch_size: int, *, shuffle: bool, ba
 def input_dims(samples: Sequence[Sample]) -> dict[str, int | None]:
     """Feature width per modality (None for raw text/audio that an encoder consumes)."""
     first = samples[0]
-    return {m: int(v.shape[-1]) if isinstance(v, torch.Tensor) else None for m, v in first.modalities.items()}
+    return {m: int(v.shape[-1]) if isinstance(v, (torch.Tensor, FeatureRows)) else None
+            for m, v in first.modalities.items()}

@@ -3,7 +3,8 @@
 A modality value in a sample is one of
 - ``str``: raw text, or a path to an audio/video file (resolved by the dataset),
 - ``Waveform``: decoded audio samples with their rate,
-- ``torch.Tensor``: a precomputed feature, 1-D ``[D]`` (pooled) or 2-D ``[T, D]`` (sequence).
+- ``torch.Tensor``: a precomputed feature, 1-D ``[D]`` (pooled) or 2-D ``[T, D]`` (sequence),
+- ``FeatureRows``: the same, as a reference into the memory-mapped feature cache (read when collated).
 
 ``collate`` turns tensors into ``[B, T, D]`` with a boolean mask ``[B, T]`` (True = real step;
 pooled vectors become ``T = 1``), waveforms into ``[B, S]`` with a mask, and strings into lists.
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+
+from .feature_rows import as_tensor
 
 __all__ = ["Sample", "Waveform", "Batch", "collate", "pad_sequences"]
 
@@ -110,6 +113,7 @@ def pad_sequences(items: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Te
 
 
 def _collate_modality(name: str, values: list[Any], ids: list[str]) -> tuple[Any, torch.Tensor | None, int | None]:
+    values = [as_tensor(v) for v in values]
     first = values[0]
     if isinstance(first, str):
         return list(values), None, None

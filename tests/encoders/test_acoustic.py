@@ -10,12 +10,6 @@ import torch
 from mer_toolkit.data.audio import load_waveform
 from mer_toolkit.data.sample import Sample, Waveform, collate
 from mer_toolkit.errors import ConfigError, DataError
-from mer_toolkit.testing import fresh_registry
-
-
-@pytest.fixture(scope="module")
-def reg():
-    return fresh_registry()
 
 
 def test_fbank_and_mfcc_on_real_ravdess_speech(reg, shared_data: Path) -> None:

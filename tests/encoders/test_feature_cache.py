@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,27 +13,16 @@ import soundfile as sf
 import torch
 
 import mer_toolkit.features as features
-from hf_fixtures import save_tiny_text_model
 from mer_toolkit.data.corpus import Corpus
-from mer_toolkit.data.sample import Sample
+from mer_toolkit.data.loader import input_dims
+from mer_toolkit.data.sample import Sample, collate
 from mer_toolkit.encoders.hf_text import HFTextEncoder
 from mer_toolkit.errors import ConfigError, DataError, UnknownComponentError
 from mer_toolkit.experiment import load_corpus
 from mer_toolkit.features import apply_features, extract, load_cached
 from mer_toolkit.sections import DataConfig
-from mer_toolkit.testing import fresh_registry
 
 TEXTS = ["i am so happy", "this is awful", "what a great day", "i am angry today", "the day is sad", ""]
-
-
-@pytest.fixture(scope="module")
-def reg():
-    return fresh_registry()
-
-
-@pytest.fixture(scope="module")
-def tiny_text(tmp_path_factory) -> Path:
-    return save_tiny_text_model(tmp_path_factory.mktemp("models") / "tiny-bert")
 
 
 @pytest.fixture
@@ -104,18 +94,31 @@ def test_interrupted_extraction_resumes_to_the_same_features(reg, cache: Path, t
     monkeypatch.setenv("MER_CACHE_DIR", str(tmp_path / "fresh"))
     fresh = load_cached(extract(corpus, "audio", spec, reg).path)
     for uid in fresh:
-        assert torch.equal(resumed[uid], fresh[uid])
+        assert torch.equal(resumed[uid].tensor(), fresh[uid].tensor())
 
 
 def test_loaded_features_are_views_of_one_mapped_file(reg, cache: Path, tmp_path: Path) -> None:
     corpus = make_corpus(tmp_path, n=3)
     res = extract(corpus, "audio", {"type": "fbank", "n_mels": 8}, reg)
     feats = load_cached(res.path)
-    a, b = feats["u0"], feats["u1"]
-    assert a.shape == (8, 8) and b.shape == (11, 8)  # (1600 - 400) // 160 + 1 frames, then 400 more samples
+    assert feats["u0"].shape == (8, 8) and feats["u1"].shape == (11, 8)  # (1600 - 400) // 160 + 1 frames, + 400
+    a, b = feats["u0"].tensor(), feats["u1"].tensor()
+    assert isinstance(feats["u0"].data, np.memmap) and feats["u1"].data is feats["u0"].data
     assert b.data_ptr() - a.data_ptr() == a.numel() * 4  # consecutive rows of one memory-mapped array
     a.zero_()  # copy-on-write: the cache file never changes
-    assert not torch.equal(load_cached(res.path)["u0"], a)
+    assert not torch.equal(load_cached(res.path)["u0"].tensor(), a)
+
+
+def test_cached_references_are_small_and_collate_like_tensors(reg, cache: Path, tmp_path: Path) -> None:
+    corpus = make_corpus(tmp_path, n=3)
+    spec = {"type": "fbank", "n_mels": 8, "pool": "mean"}
+    feats = load_cached(extract(corpus, "audio", spec, reg).path)
+    ref = feats["u1"]
+    assert ref.shape == (8,) and sys.getsizeof(ref) < 100  # a tensor view costs over 1 KB per utterance
+    loaded = apply_features(corpus, {"audio": spec}, reg)
+    batch = collate([loaded.samples[0], loaded.samples[1]])
+    assert batch.inputs["audio"].shape == (2, 1, 8) and torch.equal(batch.inputs["audio"][1, 0], ref.tensor())
+    assert input_dims(loaded.samples)["audio"] == 8
 
 
 def test_trainable_or_unknown_encoders_and_wrong_inputs_are_refused(reg, cache: Path, tmp_path: Path,

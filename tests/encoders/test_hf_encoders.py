@@ -7,21 +7,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from hf_fixtures import save_tiny_speech_model, save_tiny_text_model
+from hf_fixtures import save_tiny_speech_model
 from mer_toolkit.data.sample import Sample, Waveform, collate
 from mer_toolkit.errors import ConfigError, DataError
 from mer_toolkit.model import ComposedModel, DataSpec
-from mer_toolkit.testing import fresh_registry
-
-
-@pytest.fixture(scope="module")
-def reg():
-    return fresh_registry()
-
-
-@pytest.fixture(scope="module")
-def tiny_text(tmp_path_factory) -> Path:
-    return save_tiny_text_model(tmp_path_factory.mktemp("models") / "tiny-bert")
 
 
 def speech_batch(lengths: tuple[int, ...] = (9600, 4800, 300), rate: int = 16000) -> object:
