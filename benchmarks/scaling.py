@@ -72,12 +72,11 @@ def dims(width: int) -> dict[str, int]:
     return {m: d * width for m, d in DIMS.items()}
 
 
-def features(n: int, width: int = 1) -> dict[str, dict[str, FeatureRows]]:
+def features(data: Corpus, width: int = 1) -> dict[str, dict[str, FeatureRows]]:
     """Modality -> id -> reference into the memory-mapped cache, extracted on first use."""
     reg = registry()
     if "synthetic_features" not in reg.encoder:
         reg.encoder.register("synthetic_features", SyntheticFeatures)
-    data = corpus(n)
     out = {}
     for k, (modality, dim) in enumerate(dims(width).items()):
         res = extract(data, "text", {"type": "synthetic_features", "dim": dim, "seed": k + 1}, reg, batch_size=256)
@@ -124,11 +123,13 @@ def run_one(n: int, mode: str, width: int, model_name: str, repeats: int) -> dic
     trainer.train_epoch(make_loader(synthetic_samples(64, dims(width)), 32, shuffle=True), 1, 0, 2, 0)
     before = memory_mb()  # model, gradients and optimizer state now exist
     with PeakMemory() as peak:
-        feats = features(n, width)
+        data = corpus(n)
+        feats = features(data, width)
         if mode == "in-ram":
             feats = {m: {uid: x.tensor().clone() for uid, x in by_id.items()} for m, by_id in feats.items()}
         samples = [Sample(id=s.id, label=s.label, modalities={m: feats[m][s.id] for m in DIMS}, dialogue_id=s.id)
-                   for s in corpus(n).samples]
+                   for s in data.samples]
+        del data
         del feats
         loader = make_loader(samples, 32, shuffle=True)
         seconds = min(trainer.train_epoch(loader, 1, 0, len(loader), 0)["seconds"] for _ in range(repeats))
@@ -174,8 +175,8 @@ def main() -> None:
         env = {**os.environ, "MER_CACHE_DIR": cache, "OMP_NUM_THREADS": "2"}
         os.environ["MER_CACHE_DIR"] = cache
         for n in sizes:  # fill the cache here, so the measured processes only map it
-            features(n)
-        features(sizes[-1], WIDE)
+            features(corpus(n))
+        features(corpus(sizes[-1]), WIDE)
         runs = {mode: [measure(n, mode, 1, args, env) for n in sizes] for mode in MODES}
         wide = {mode: measure(sizes[-1], mode, WIDE, args, env) for mode in MODES}
     share = {mode: (wide[mode]["anon_growth_mb"] - runs[mode][-1]["anon_growth_mb"])

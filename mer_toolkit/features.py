@@ -33,7 +33,7 @@ import torch
 from . import __version__
 from .config import build_part
 from .data.corpus import Corpus
-from .data.feature_rows import FeatureRows, as_tensor
+from .data.feature_rows import FeatureRows
 from .data.loader import SampleDataset
 from .data.sample import Sample, Waveform, collate
 from .errors import ConfigError, DataError
@@ -92,7 +92,6 @@ def _value_key(value: Any, modality: str) -> str:
         return f"{value}:{st.st_size}:{st.st_mtime_ns}"
     if isinstance(value, Waveform):
         return f"wave:{value.sample_rate}:{hashlib.sha256(value.samples.float().numpy().tobytes()).hexdigest()}"
-    value = as_tensor(value)
     if isinstance(value, torch.Tensor):
         return f"tensor:{hashlib.sha256(value.float().numpy().tobytes()).hexdigest()}"
     return f"{type(value).__name__}:{value!r}"
