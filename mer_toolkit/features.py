@@ -186,22 +186,35 @@ def run_encoder(encoder: torch.nn.Module, batch: Any, modality: str) -> tuple[to
     return encoder(*args)
 
 
+def _input_size(value: Any) -> int:
+    """A cheap proxy of an input's length: characters of a text, samples of a waveform, bytes of an audio file."""
+    if isinstance(value, Waveform):
+        return value.samples.numel()
+    if isinstance(value, (str, Path)) and os.path.isfile(value):
+        return os.path.getsize(value)
+    return len(value) if isinstance(value, str) else 0
+
+
 def _encode_chunk(encoder: torch.nn.Module, chunk: list[Sample], modality: str, device: str, batch_size: int,
                   where: str) -> tuple[np.ndarray, np.ndarray]:
-    """Features of one chunk of utterances: rows stacked ``[sum T, D]`` and the length of each utterance."""
+    """Features of one chunk of utterances: rows stacked ``[sum T, D]`` and the length of each utterance.
+
+    Batches are formed from utterances of similar length (less padding to encode); rows keep the chunk's order.
+    """
     data = SampleDataset(chunk)
-    feats, lengths = [], []
+    order = sorted(range(len(chunk)), key=lambda i: _input_size(chunk[i].modalities[modality]))
+    rows: list[np.ndarray] = [np.empty(0)] * len(chunk)
     for k in range(0, len(chunk), batch_size):
-        batch = collate([data[i] for i in range(k, min(k + batch_size, len(chunk)))]).to(device)
+        idx = order[k:k + batch_size]
+        batch = collate([data[i] for i in idx]).to(device)
         h, m = run_encoder(encoder, batch, modality)
-        for uid, row, mk in zip(batch.ids, h.float().cpu(), m.cpu()):
+        for i, uid, row, mk in zip(idx, batch.ids, h.float().cpu(), m.cpu()):
             kept = row[mk]
             if kept.shape[0] == 0 or not torch.isfinite(kept).all():
                 raise DataError(f"{where}: the encoder gave {'no' if kept.shape[0] == 0 else 'NaN/inf'} features "
                                 f"for utterance '{uid}'; check its {modality} input")
-            feats.append(kept.numpy())
-            lengths.append(kept.shape[0])
-    return np.concatenate(feats).astype(np.float32), np.asarray(lengths, dtype=np.int64)
+            rows[i] = kept.numpy()
+    return np.concatenate(rows).astype(np.float32), np.asarray([r.shape[0] for r in rows], dtype=np.int64)
 
 
 @torch.no_grad()

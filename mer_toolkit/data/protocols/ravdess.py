@@ -1,11 +1,15 @@
-"""RAVDESS protocols: the speaker-independent split (actors 1–18 / 19–20 / 21–24) and 6 folds by actor."""
+"""RAVDESS protocols: the speaker-independent split (actors 1–18 / 19–20 / 21–24), 6 folds of consecutive actors,
+and the 6 speaker-independent folds of the EmoBox benchmark."""
 
 from __future__ import annotations
 
 from ..datasets.ravdess import actor
 from .speakers import BySpeaker, SpeakerKFold
 
-__all__ = ["RavdessSI", "Ravdess6Fold"]
+__all__ = ["RavdessSI", "Ravdess6Fold", "RavdessEmoBox"]
+
+#: EmoBox's RAVDESS test actors, fold 1 to 6 (data/ravdess/fold_k/ravdess_test_fold_k.jsonl of emo-box/EmoBox)
+EMOBOX_TEST_ACTORS = ((1, 11, 20, 21), (4, 10, 12, 14), (8, 9, 19, 23), (3, 5, 7, 24), (2, 15, 16, 18), (6, 13, 17, 22))
 
 
 class RavdessSI(BySpeaker):
@@ -27,6 +31,16 @@ class Ravdess6Fold(SpeakerKFold):
         super().__init__(k=6, val=val, seed=seed, speaker_order=[actor(a) for a in range(1, 25)])
 
 
+class RavdessEmoBox(SpeakerKFold):
+    """RAVDESS 6 folds with EmoBox's test actors, so results sit beside EmoBox's table; EmoBox has no validation
+    split, so each fold's validation actors (a ``val`` fraction) are drawn from its training actors with ``seed``."""
+
+    name = "ravdess_emobox"
+
+    def __init__(self, val: float = 0.1, seed: int = 0) -> None:
+        super().__init__(k=6, val=val, seed=seed, speaker_order=[actor(a) for fold in EMOBOX_TEST_ACTORS for a in fold])
+
+
 def register(registry) -> None:  # noqa: ANN001 - the staged registry view
-    for cls in (RavdessSI, Ravdess6Fold):
+    for cls in (RavdessSI, Ravdess6Fold, RavdessEmoBox):
         registry.protocol.register(cls.name, cls)
