@@ -21,7 +21,8 @@ import yaml
 
 from .config import ResolvedConfig, resolve_config
 from .data.corpus import Corpus, Fold
-from .errors import ConfigError, MerError, RunError
+from .data.cross_corpus import CrossCorpus, cross_fold, read_label_map, restrict, shared_labels
+from .errors import ConfigError, DataError, MerError, RunError
 from .experiment import dataset_label, load_corpus, make_folds, run_fold, run_settings, select_dataset
 from .results import append_record, read_records, record_key
 
@@ -71,26 +72,52 @@ def parse_shard(text: str | None) -> tuple[int, int]:
 
 def plan_grid(models: list[str], datasets: list[str], seeds: list[int], registry: Any, *,
               overrides: list[str] | None = None, epochs: int | None = None, device: str | None = None,
-              amp: str | None = None, root: str | None = None) -> list[Cell]:
-    """Every cell in a deterministic order (model, dataset, fold, seed); corpora are loaded once."""
+              amp: str | None = None, root: str | None = None, test_datasets: list[str] | None = None,
+              test_root: str | None = None, label_map: str | None = None) -> list[Cell]:
+    """Every cell in a deterministic order (model, dataset, fold, seed); corpora are loaded once.
+
+    With ``test_datasets`` every cell is cross-corpus: trained and selected on a fold of the dataset, tested on
+    the whole test dataset, both restricted to the emotions they share (see ``data.cross_corpus``).
+    """
     corpora: dict[str, Corpus] = {}
+    mapping = read_label_map(label_map)
+
+    def corpus_of(cfg: ResolvedConfig, data_root: str | None) -> tuple[Corpus, Any]:
+        if data_root:
+            cfg.data.setdefault("data", {})["root"] = data_root
+        settings = run_settings(cfg, seeds[0], epochs, device, amp)
+        key = json.dumps({k: settings.data.to_dict()[k] for k in ("dataset", "root", "dataset_options",
+                                                                    "features")}, sort_keys=True, default=str)
+        if key not in corpora:
+            corpora[key] = load_corpus(settings.data, registry)
+        return corpora[key], settings
+
     cells: list[Cell] = []
     for model in models:
         base = resolve_config(model, registry, overrides)
         for dataset in datasets:
             cfg = select_dataset(base, dataset)
-            if root:
-                cfg.data.setdefault("data", {})["root"] = root
-            settings = run_settings(cfg, seeds[0], epochs, device, amp)
-            key = json.dumps({k: settings.data.to_dict()[k] for k in ("dataset", "root", "dataset_options",
-                                                                        "features")}, sort_keys=True, default=str)
-            if key not in corpora:
-                corpora[key] = load_corpus(settings.data, registry)
-            corpus = corpora[key]
-            for fold in make_folds(corpus, settings.data, registry):
-                for seed in seeds:
-                    chash = run_settings(cfg, seed, epochs, device, amp).config_hash
-                    cells.append(Cell(model, dataset_label(dataset), fold, seed, cfg, corpus, chash))
+            corpus, settings = corpus_of(cfg, root)
+            for target in test_datasets or [None]:
+                run_corpus, label, extra = corpus, dataset_label(dataset), {}
+                test_part = None
+                if target is not None:
+                    test_corpus, _ = corpus_of(select_dataset(base, target, "--test-dataset"), test_root)
+                    missing = sorted(set(corpus.modalities) - set(test_corpus.modalities))
+                    if missing:
+                        raise DataError(f"--test-dataset {target}: it has no {missing} (it has "
+                                        f"{test_corpus.modalities}), which '{corpus.name}' trains on")
+                    labels = shared_labels(corpus, test_corpus, mapping)
+                    run_corpus = restrict(corpus, labels, {}, f"{corpus.name}->{test_corpus.name}")
+                    test_part = restrict(test_corpus, labels, mapping, test_corpus.name)
+                    label = f"{label}->{dataset_label(target)}"
+                    extra = {"cross_corpus": CrossCorpus(corpus.name, test_corpus.name, labels, mapping).to_record()}
+                for fold in make_folds(run_corpus, settings.data, registry):
+                    if test_part is not None:
+                        fold = cross_fold(fold, test_part)
+                    for seed in seeds:
+                        chash = run_settings(cfg, seed, epochs, device, amp).config_hash
+                        cells.append(Cell(model, label, fold, seed, cfg, run_corpus, chash, extra=extra))
     return cells
 
 
@@ -140,6 +167,7 @@ def run_bench(cells: list[Cell], out: Path, registry: Any, *, resume: bool, shar
                 emit("failed", cell, {"error": str(err)})
                 _log_failure(out, cell, err)
                 continue
+            rec.update(cell.extra)
             rec["bench_shard"] = f"{i}/{n}"
             append_record(results, rec)
             cell.done = True

@@ -38,10 +38,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
     shard = parse_shard(args.shard)
     seeds = _seeds(args)
     out = Path(args.out or f"runs/bench-{time.strftime('%Y%m%d-%H%M%S')}")
+    tests = [d.strip() for d in (args.test_dataset or "").split(",") if d.strip()] or None
+    if args.label_map and not tests:
+        raise ConfigError("--label-map applies to cross-corpus cells only: give --test-dataset too")
     cells = plan_grid(models, datasets, seeds, reg, overrides=args.set, epochs=args.epochs, device=args.device,
-                      amp=args.amp, root=args.root)
+                      amp=args.amp, root=args.root, test_datasets=tests, test_root=args.test_root,
+                      label_map=args.label_map)
     out.mkdir(parents=True, exist_ok=True)
-    write_bench_file(out, {"models": models, "datasets": datasets, "seeds": seeds, "set": args.set,
+    write_bench_file(out, {"models": models, "datasets": datasets, "test_datasets": tests, "seeds": seeds, "set": args.set,
                            "epochs": args.epochs, "device": args.device, "amp": args.amp, "shard": f"{shard[0]}/{shard[1]}",
                            "cells": len(cells), "command": "mer " + shlex.join(sys.argv[1:])})
     mine = [c for k, c in enumerate(cells) if k % shard[1] == shard[0] - 1]
@@ -94,10 +98,16 @@ def register(subparsers: Any) -> None:
         epilog="examples:\n  mer bench --model drkf,early_fusion --dataset demo --seeds 2 --epochs 3 --out runs/x\n"
                "  mer bench --model drkf,mult,misa --dataset iemocap,meld,m3ed --seeds 3 --resume --out runs/big\n"
                "  mer bench ... --shard 2/4           # the 2nd quarter of the grid (SLURM arrays, k8s jobs)\n"
+               "  mer bench --model early_fusion --dataset ravdess --root ../shared/data/ravdess \\\n"
+               "            --test-dataset my_corpus.csv --label-map ravdess_to_mine.yaml   # cross-corpus\n"
                "  torchrun --nproc_per_node=4 -m mer_toolkit.cli.main bench --model drkf --dataset meld  # DDP")
     p.add_argument("--model", required=True, help="comma list of registered model names or YAML files")
     p.add_argument("--dataset", required=True, help="comma list of dataset names or manifest files")
     p.add_argument("--root", help="dataset root (for a single dataset)")
+    p.add_argument("--test-dataset", help="cross-corpus: train and select on --dataset, test on every utterance of "
+                                          "these datasets (comma list) over the emotions both share")
+    p.add_argument("--test-root", help="root of the --test-dataset")
+    p.add_argument("--label-map", help="YAML/JSON mapping of test-dataset labels to training labels (null drops one)")
     p.add_argument("--seeds", type=int, default=3, help="seeds 1..N (default 3)")
     p.add_argument("--seed-list", help="explicit seeds, e.g. 1,7,42")
     p.add_argument("--epochs", type=int, help="override train.epochs")
