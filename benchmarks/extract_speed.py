@@ -5,8 +5,8 @@
 - audio: `whisper_ct2` (Whisper tiny.en through CTranslate2, int8) against the `hf_audio` Whisper encoder of the
   same size (transformers, float32, random weights: the speed does not depend on their values), on RAVDESS.
 
-Each side runs in this process on the same utterances (the toolkit side with its cache disabled: a fresh
-cache folder per run), best of ``--repeats`` runs. The last line is the text ratio toolkit / sentence-transformers
+Each side runs in this process on the same utterances, model loading included on both sides (the toolkit side
+with its cache disabled: a fresh cache folder per run), best of ``--repeats`` runs. The last line is the text ratio toolkit / sentence-transformers
 (goal <= 1.0); the audio ratio and RAVDESS throughput are printed above it.
 """
 
@@ -58,9 +58,9 @@ def text_ratio(n: int, batch_size: int, repeats: int) -> float:
         sentences = pickle.load(f, encoding="latin1")[2]
     texts = [t for d in sorted(sentences) for t in sentences[d]][:n]
     corpus = Corpus("iemocap-text", ["x"], [Sample(f"u{i}", 0, {"text": t}) for i, t in enumerate(texts)])
-    st = SentenceTransformer(minilm_path(), device="cpu")
     ours = best(lambda: toolkit_extract(corpus, "text", {"type": "minilm"}, batch_size), repeats)
-    theirs = best(lambda: st.encode(texts, batch_size=batch_size), repeats)
+    theirs = best(lambda: SentenceTransformer(minilm_path(), device="cpu").encode(texts, batch_size=batch_size),
+                  repeats)
     print(f"text  {len(texts)} IEMOCAP sentences, batch {batch_size}: toolkit {ours:.2f} s, "
           f"sentence-transformers {theirs:.2f} s  ({len(texts) / ours:.0f} vs {len(texts) / theirs:.0f} utt/s)")
     return ours / theirs
