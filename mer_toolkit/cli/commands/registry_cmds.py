@@ -77,6 +77,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         if e.kind == "model":
             info.update(_model_parts(reg, e.name))
             info["related"] = [n for n in reg.model.names() if n != e.name and n.startswith(e.name)]
+            info["published"] = [{"dataset": f.dataset, "figures": f.text(), "source": f.source}
+                                 for f in _host().published_figures() if e.name in f.models]
         infos.append(info)
     if args.json:
         print_json(infos)
@@ -98,6 +100,8 @@ def cmd_info(args: argparse.Namespace) -> int:
                 console.print(f"  dataset defaults: {', '.join(info['per_dataset'])}")
             if info["related"]:
                 console.print(f"  related configs: {', '.join(info['related'])}")
+            for f in info["published"]:
+                console.print(f"  published (not ours), {f['dataset']}: {f['figures']} — {f['source']}", markup=False)
     return 0
 
 

@@ -12,6 +12,7 @@ from .heads import EmotionClassifier, EmotionDiscriminator
 from .orl import ORL
 
 CONFIG_DIR = Path(__file__).parent / "configs"
+PUBLISHED = Path(__file__).with_name("published.yaml")
 
 
 @hookimpl
@@ -21,3 +22,8 @@ def mer_register_parts(registry) -> None:  # noqa: ANN001 - the staged registry 
     registry.head.register("drkf.ec", EmotionClassifier)
     registry.head.register("drkf.ed", EmotionDiscriminator)
     register_config_dir(registry, CONFIG_DIR)
+
+
+@hookimpl
+def mer_published_figures() -> Path:
+    return PUBLISHED
