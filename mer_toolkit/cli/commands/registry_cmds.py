@@ -8,7 +8,7 @@ import importlib.util
 import platform
 from typing import Any
 
-from ...errors import UnknownComponentError
+from ...errors import PluginError, UnknownComponentError
 from ...registry import KINDS
 from ..output import console, print_json, simple_table
 
@@ -124,6 +124,19 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_checks(reg: Any) -> list[tuple[str, bool, str]]:
+    """Import every part registered by import path: one row for those that import, one per failure."""
+    lazy = [e for kind in KINDS for e in reg.kind(kind).entries() if e.lazy]
+    failed = []
+    for e in lazy:
+        try:
+            e.obj
+        except PluginError as err:
+            failed.append((f"{e.kind} {e.name}", False, str(err)))
+    return [("parts", not failed, f"{len(lazy) - len(failed)} of {len(lazy)} parts registered by import path import"),
+            *failed]
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     import torch
 
@@ -149,6 +162,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         checks.append((f"plugin {p.name}", True, f"{p.dist} {p.version}, {len(p.registered)} parts"))
     for f in host.failures:
         checks.append((f"plugin {f.name}", False, f"{f.stage}: {f.error}"))
+    checks += _import_checks(host.registry)
     if args.json:
         print_json([{"check": c, "ok": ok, "detail": d} for c, ok, d in checks])
     else:

@@ -25,8 +25,3 @@ class Ravdess6Fold(SpeakerKFold):
 
     def __init__(self, val: float = 0.1, seed: int = 0) -> None:
         super().__init__(k=6, val=val, seed=seed, speaker_order=[actor(a) for a in range(1, 25)])
-
-
-def register(registry) -> None:  # noqa: ANN001 - the staged registry view
-    for cls in (RavdessSI, Ravdess6Fold):
-        registry.protocol.register(cls.name, cls)
