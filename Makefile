@@ -39,7 +39,7 @@ test: $(STAMP) system-deps
 fixtures: $(STAMP) system-deps
 	$(PY) scripts/make_fixtures.py
 
-MEASURES = overhead drkf_ed_pairs drkf_epoch_time scaling loader_wait feature_cache gpu
+MEASURES = overhead drkf_ed_pairs drkf_epoch_time scaling loader_wait feature_cache gpu cli_latency
 
 bench-quick: $(STAMP)
 	for m in $(MEASURES); do echo "== benchmarks/$$m.py"; $(PY) benchmarks/$$m.py --quick || exit 1; done
