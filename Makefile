@@ -9,7 +9,7 @@ SYSTEM_TOOLS := espeak-ng sox ffmpeg
 DEMO_MODELS ?= drkf,early_fusion,late_fusion,tfn,mult,misa
 DEMO_OUT ?= runs/demo
 
-.PHONY: demo test install system-deps fixtures bench-quick clean
+.PHONY: demo test install system-deps fixtures bench-quick wheel-check clean
 
 install: $(STAMP)
 
@@ -35,6 +35,11 @@ demo: $(STAMP)
 
 test: $(STAMP) system-deps
 	$(VENV)/bin/pytest -q -p no:cacheprovider
+
+# Builds the three wheels, runs twine check, installs them into a fresh venv and runs mer outside the repo.
+wheel-check: $(STAMP)
+	$(PIP) build twine
+	PYTHON=$(PY) scripts/check_wheels.sh
 
 fixtures: $(STAMP) system-deps
 	$(PY) scripts/make_fixtures.py
