@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -21,10 +20,16 @@ REPO = Path(__file__).resolve().parents[1]
 DISTRIBUTIONS = {REPO: mer_toolkit, REPO / "plugins" / "drkf": mer_drkf, REPO / "plugins" / "baselines": mer_baselines}
 
 
+def _project(root: Path) -> dict:
+    """The parsed ``pyproject.toml`` of a distribution (skipped before Python 3.11, which has no tomllib)."""
+    tomllib = pytest.importorskip("tomllib")
+    return tomllib.loads((root / "pyproject.toml").read_text())
+
+
 @pytest.mark.parametrize("root", list(DISTRIBUTIONS), ids=lambda p: p.name)
 def test_every_non_python_file_of_a_package_is_declared_package_data(root: Path) -> None:
     package = DISTRIBUTIONS[root]
-    project = tomllib.loads((root / "pyproject.toml").read_text())
+    project = _project(root)
     patterns = project["tool"]["setuptools"]["package-data"][package.__name__]
     pkg_dir = Path(package.__file__).parent
     tracked = subprocess.run(["git", "ls-files"], cwd=pkg_dir, capture_output=True, text=True, check=True).stdout
@@ -35,7 +40,7 @@ def test_every_non_python_file_of_a_package_is_declared_package_data(root: Path)
 
 @pytest.mark.parametrize("root", list(DISTRIBUTIONS), ids=lambda p: p.name)
 def test_version_is_single_sourced_from_the_package(root: Path) -> None:
-    project = tomllib.loads((root / "pyproject.toml").read_text())
+    project = _project(root)
     package = DISTRIBUTIONS[root]
     assert "version" not in project["project"] and project["project"]["dynamic"] == ["version"]
     assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": f"{package.__name__}.__version__"}
