@@ -105,7 +105,7 @@ class Entry:
         except Exception as err:
             raise PluginError(f"{self.kind} '{self.name}' from {self.source}: importing {self.origin} failed: "
                               f"{type(err).__name__}: {err}", plugin=self.source) from err
-        if self.kind != "model" and not callable(obj):
+        if not callable(obj):  # only parts (never model configs) are registered by import path
             raise PluginError(f"{self.kind} '{self.name}' from {self.source}: {self.origin} is "
                               f"{type(obj).__name__}, not a class or factory", plugin=self.source)
         return obj

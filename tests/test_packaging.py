@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import types
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,10 @@ import pytest
 import mer_baselines
 import mer_drkf
 import mer_toolkit
+from mer_toolkit import hookimpl
 from mer_toolkit.cli.main import main
 from mer_toolkit.errors import ConfigError
+from mer_toolkit.plugins import PluginHost
 from mer_toolkit.published import find_published, read_published
 from mer_toolkit.report import markdown_table, summarize
 
@@ -81,3 +84,18 @@ def test_a_malformed_published_file_names_the_file_and_key(tmp_path: Path) -> No
     bad.write_text("- source: somewhere\n  models: [m]\n  results:\n    meld: {label: MELD, figures: {ACC: high}}\n")
     with pytest.raises(ConfigError, match=r"published.yaml: published figures at '\[0\].results.meld.figures'"):
         read_published(bad, "plug")
+
+
+def test_a_plugin_with_a_broken_published_file_is_reported_and_the_others_still_show(tmp_path: Path) -> None:
+    bad = tmp_path / "published.yaml"
+    bad.write_text("source: not a list\n")
+    plugin = types.ModuleType("badfigures")
+    plugin.mer_published_figures = hookimpl(lambda: bad)
+    host = PluginHost()
+    host.load()
+    host.pm.register(plugin, name="badfigures")
+    with pytest.warns(RuntimeWarning, match="badfigures"):
+        figures = host.published_figures()
+    assert {f.plugin for f in figures} == {"drkf"}
+    failure = next(f for f in host.failures if f.name == "badfigures")
+    assert failure.stage == "mer_published_figures" and "expected a list of sources" in failure.error
