@@ -9,7 +9,7 @@ SYSTEM_TOOLS := espeak-ng sox ffmpeg
 DEMO_MODELS ?= drkf,early_fusion,late_fusion,tfn,mult,misa
 DEMO_OUT ?= runs/demo
 
-.PHONY: demo test install system-deps fixtures bench-quick clean
+.PHONY: demo test install system-deps fixtures bench-quick wheel-check clean
 
 install: $(STAMP)
 
@@ -36,10 +36,15 @@ demo: $(STAMP)
 test: $(STAMP) system-deps
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 
+# Builds the three wheels, runs twine check, installs them into a fresh venv and runs mer outside the repo.
+wheel-check: $(STAMP)
+	$(PIP) build twine
+	PYTHON=$(PY) scripts/check_wheels.sh
+
 fixtures: $(STAMP) system-deps
 	$(PY) scripts/make_fixtures.py
 
-MEASURES = overhead drkf_ed_pairs drkf_epoch_time scaling loader_wait feature_cache gpu
+MEASURES = overhead drkf_ed_pairs drkf_epoch_time scaling loader_wait feature_cache gpu cli_latency
 
 bench-quick: $(STAMP)
 	for m in $(MEASURES); do echo "== benchmarks/$$m.py"; $(PY) benchmarks/$$m.py --quick || exit 1; done

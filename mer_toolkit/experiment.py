@@ -16,9 +16,10 @@ from typing import Any
 
 import yaml
 
-from .config import ResolvedConfig, _leaf_paths, _merge, check_section
+from .config import ResolvedConfig, check_section
 from .data.corpus import Corpus, Fold
 from .data.loader import input_dims, make_loader
+from .dataset_choice import dataset_label, dataset_node, select_dataset
 from .distributed import is_main
 from .errors import ConfigError, DataError
 from .model import ComposedModel, DataSpec
@@ -28,51 +29,6 @@ from .train import Trainer, load_checkpoint, set_seed
 
 __all__ = ["select_dataset", "load_corpus", "make_folds", "data_spec", "run_settings", "RunSettings", "run_fold",
            "build_model", "dataset_label"]
-
-MANIFEST_SUFFIXES = (".csv", ".tsv", ".jsonl")
-
-
-def dataset_label(node: Any) -> str:
-    """A short name for a ``data.dataset`` value (a name, a path or a part node)."""
-    node = dataset_node(node) if isinstance(node, str) and ("/" in node or node.endswith(MANIFEST_SUFFIXES)) else node
-    if isinstance(node, dict):
-        if node.get("type") == "manifest":
-            return Path(str(node.get("path"))).stem
-        return str(node.get("name") or node.get("type") or "?")
-    return str(node)
-
-
-def dataset_node(value: Any) -> Any:
-    """``data.dataset`` as a part node: a manifest file or a corpus folder given as a path works too."""
-    if isinstance(value, str) and value.endswith(MANIFEST_SUFFIXES):
-        return {"type": "manifest", "path": value}
-    if isinstance(value, str) and ("/" in value or value.startswith(".")):
-        from .data.datasets._common import detect_layout
-
-        layout = detect_layout(value)
-        if layout is None:
-            raise DataError(f"data.dataset '{value}': the folder is not in a known release layout (RAVDESS Actor_XX, "
-                            "IEMOCAP Session1..5, MELD *_sent_emo.csv, M3ED annotation.json); use a dataset name "
-                            "with --root, or a manifest file")
-        return {"type": layout, "root": value}
-    return {"type": value} if isinstance(value, str) else value
-
-
-def select_dataset(cfg: ResolvedConfig, dataset: str | None, origin: str = "--dataset") -> ResolvedConfig:
-    """Set ``data.dataset`` and apply the config's ``per_dataset`` overrides for it."""
-    cfg = cfg.copy()
-    data = cfg.data.setdefault("data", {})
-    if dataset is not None:
-        data["dataset"] = dataset
-        cfg.origins["data.dataset"] = origin
-    name = dataset_label(data.get("dataset", DataConfig.dataset))
-    extra = (cfg.data.get("per_dataset") or {}).get(name)
-    if extra:
-        cfg.data = _merge(cfg.data, extra)
-        prefix = f"per_dataset.{name}."
-        cfg.origins.update({p: cfg.origins[prefix + p] for p in _leaf_paths(extra) if prefix + p in cfg.origins})
-    return cfg
-
 
 def load_corpus(data_cfg: DataConfig, registry: Any, where: str = "data.dataset") -> Corpus:
     """Build the dataset named by ``data.dataset`` (a name, a manifest path or ``{type: ..., ...}``)."""

@@ -10,7 +10,7 @@ from typing import Any
 
 import pluggy
 
-__all__ = ["hookspec", "hookimpl", "mer_register_parts", "mer_cli_commands"]
+__all__ = ["hookspec", "hookimpl", "mer_register_parts", "mer_cli_commands", "mer_published_figures"]
 
 hookspec = pluggy.HookspecMarker("mer_toolkit")
 hookimpl = pluggy.HookimplMarker("mer_toolkit")
@@ -24,3 +24,8 @@ def mer_register_parts(registry: Any) -> None:
 @hookspec
 def mer_cli_commands(subparsers: Any) -> None:
     """Add sub-commands to the ``mer`` CLI: ``subparsers.add_parser(name, ...)`` with ``set_defaults(func=...)``."""
+
+
+@hookspec
+def mer_published_figures() -> Any:
+    """Path of a YAML file (package data) of figures published elsewhere, shown beside ours, never mixed in."""

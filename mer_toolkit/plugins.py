@@ -24,6 +24,7 @@ from typing import Any
 import pluggy
 
 from . import hookspecs
+from .published import PublishedFigures, read_published
 from .registry import Registries
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "PluginLoadFailure",
     "PluginHost",
     "get_host",
+    "installed_plugins",
     "get_registry",
     "reset",
 ]
@@ -93,6 +95,7 @@ class PluginHost:
         self.loaded: list[PluginInfo] = []
         self.failures: list[PluginLoadFailure] = []
         self.disabled: list[str] = []
+        self._published: list[PublishedFigures] | None = None
         if os.environ.get("MER_TRACE_PLUGINS", "") not in ("", "0"):
             self.pm.trace.root.setwriter(lambda msg: print(msg, end="", file=sys.stderr))
             self.pm.enable_tracing()
@@ -109,15 +112,13 @@ class PluginHost:
             return
         allow = _env_list("MER_LOAD_PLUGINS")
         blocked = set(_env_list("MER_DISABLE_PLUGINS"))
-        for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-            if ep.name in blocked or (allow and ep.name not in allow):
-                self.disabled.append(ep.name)
-                self.pm.set_blocked(ep.name)
+        eps = {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
+        for name, dist_name, version in installed_plugins():
+            if name in blocked or (allow and name not in allow):
+                self.disabled.append(name)
+                self.pm.set_blocked(name)
                 continue
-            dist = getattr(ep, "dist", None)
-            dist_name = dist.metadata["Name"] if dist is not None else "?"
-            version = dist.version if dist is not None else "?"
-            self._add(ep.name, dist_name, version, ep.load)
+            self._add(name, dist_name, version, eps[name].load)
         try:
             self.pm.check_pending()
         except pluggy.PluginValidationError as err:  # a misspelt hook name in some plugin
@@ -129,6 +130,11 @@ class PluginHost:
         warnings.warn(failure.describe() + " (skipped; see `mer plugins`)", RuntimeWarning, stacklevel=3)
         if _strict():
             raise err
+
+    def _fail_loaded(self, name: str, stage: str, err: BaseException) -> None:
+        """Record a failure of a plugin that had loaded, with its distribution and version."""
+        info = next((p for p in self.loaded if p.name == name), None)
+        self._fail(name, info.dist if info else "?", info.version if info else "?", stage, err)
 
     def _add(self, name: str, dist: str, version: str, load: Any, builtin: bool = False) -> None:
         source = "builtin" if builtin else name
@@ -155,20 +161,45 @@ class PluginHost:
             return
         self.loaded.append(PluginInfo(name, dist, version, hooks, registered))
 
-    # -- CLI -----------------------------------------------------------------------------------
-    def add_cli_commands(self, subparsers: Any) -> None:
-        """Let every plugin add sub-commands; a failing plugin is reported, the CLI still starts."""
+    # -- other hooks ---------------------------------------------------------------------------
+    def _call_each(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """``(plugin name, result)`` of every plugin implementing ``hook``; a failing one is reported and skipped."""
+        results = []
         for plugin in list(self.pm.get_plugins()):
-            impl = getattr(plugin, "mer_cli_commands", None)
+            impl = getattr(plugin, hook, None)
             if impl is None:
                 continue
             name = self.pm.get_name(plugin) or "?"
             try:
-                impl(subparsers=subparsers)
+                results.append((name, impl(**kwargs)))
             except Exception as err:
-                info = next((p for p in self.loaded if p.name == name), None)
-                self._fail(name, info.dist if info else "?", info.version if info else "?",
-                           "mer_cli_commands", err)
+                self._fail_loaded(name, hook, err)
+        return results
+
+    def add_cli_commands(self, subparsers: Any) -> None:
+        """Let every plugin add sub-commands; a failing plugin is reported, the CLI still starts."""
+        self._call_each("mer_cli_commands", subparsers=subparsers)
+
+    def published_figures(self) -> list[PublishedFigures]:
+        """Figures published elsewhere that plugins provide (read once; a bad file is reported and skipped)."""
+        if self._published is None:
+            figures: list[PublishedFigures] = []
+            for name, path in self._call_each("mer_published_figures"):
+                try:
+                    figures += read_published(path, name)
+                except Exception as err:
+                    self._fail_loaded(name, "mer_published_figures", err)
+            self._published = figures
+        return self._published
+
+
+def installed_plugins() -> list[tuple[str, str, str]]:
+    """``(entry point, distribution, version)`` of every installed plugin, read from metadata without importing it."""
+    out = []
+    for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        dist = getattr(ep, "dist", None)
+        out.append((ep.name, dist.metadata["Name"] if dist is not None else "?", dist.version if dist is not None else "?"))
+    return out
 
 
 _HOST: PluginHost | None = None

@@ -1,21 +1,29 @@
 """One generic ``Registry`` per kind of part, grouped in a ``Registries`` set.
 
 Plugins (builtins included) register parts through the ``mer_register_parts(registry)`` hook with
-``registry.<kind>.register("name")``. Names are unique across sources: a second registration of a
-name from anywhere raises, unless ``override=True`` is given explicitly.
+``registry.<kind>.register("name", obj)``. ``obj`` may be the class or factory itself, or its import
+path ``"package.module:attr"`` (as in entry points): such a lazy entry is imported only when it is
+built or inspected in detail, so listing, duplicate checks and "did you mean" never import torch;
+its summary is read from the module's source. Names are unique across sources: a second
+registration of a name from anywhere raises, unless ``override=True`` is given explicitly.
 """
 
 from __future__ import annotations
 
+import ast
 import fnmatch
+import functools
+import importlib
+import importlib.util
 import inspect
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from .errors import PluginError, UnknownComponentError
 
-__all__ = ["KINDS", "Entry", "Registry", "Registries", "StagedRegistries"]
+__all__ = ["KINDS", "Entry", "Registry", "Registries", "StagedRegistries", "is_import_path"]
 
 KINDS: tuple[str, ...] = (
     "encoder", "adapter", "interaction", "fusion", "head", "loss", "dataset", "protocol", "model",
@@ -24,22 +32,83 @@ KINDS: tuple[str, ...] = (
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
+IMPORT_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+
+
+def is_import_path(obj: Any) -> bool:
+    """Is ``obj`` a ``"package.module:attr"`` string (a lazy registration)?"""
+    return isinstance(obj, str) and IMPORT_PATH.match(obj) is not None
+
+
+@functools.lru_cache(maxsize=None)
+def _module_docs(module: str) -> dict[str, str]:
+    """Docstrings of the top-level classes and functions of ``module``, read from its source without importing it."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        return {}
+    with open(spec.origin, encoding="utf-8") as f:
+        tree = ast.parse(f.read(), spec.origin)
+    return {node.name: ast.get_docstring(node) or "" for node in tree.body
+            if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))}
+
+
+@dataclass
 class Entry:
-    """A registered part: what it is, where it was defined and which plugin supplied it."""
+    """A registered part: what it is (or where to import it from), where it was defined, which plugin supplied it."""
 
     kind: str
     name: str
-    obj: Any
     source: str
     origin: str
-    doc: str = ""
+    lazy: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    _obj: Any = field(default=None, repr=False)
+    _doc: str | None = field(default=None, repr=False)
+
+    @property
+    def obj(self) -> Any:
+        """The registered object; a lazy entry is imported on first access (an import failure is a ``PluginError``)."""
+        if self._obj is None and self.lazy:
+            self._obj = self._import()
+        return self._obj
+
+    @property
+    def loaded(self) -> bool:
+        """Has the object been imported (always true for an entry registered as an object)?"""
+        return self._obj is not None
+
+    @property
+    def doc(self) -> str:
+        """The docstring; for a lazy entry not imported yet, read from the module's source."""
+        if self._doc is None:
+            if self.lazy and not self.loaded:
+                module, _, attr = self.origin.partition(":")
+                try:
+                    self._doc = _module_docs(module).get(attr, "")
+                except (OSError, SyntaxError, ImportError):
+                    self._doc = ""
+            else:
+                self._doc = (inspect.getdoc(self._obj) or "") if callable(self._obj) else ""
+        return self._doc
 
     @property
     def summary(self) -> str:
         """First line of the docstring."""
         return self.doc.strip().splitlines()[0] if self.doc.strip() else ""
+
+    def _import(self) -> Any:
+        module, _, attr = self.origin.partition(":")
+        try:
+            obj: Any = importlib.import_module(module)
+            for part in attr.split("."):
+                obj = getattr(obj, part)
+        except Exception as err:
+            raise PluginError(f"{self.kind} '{self.name}' from {self.source}: importing {self.origin} failed: "
+                              f"{type(err).__name__}: {err}", plugin=self.source) from err
+        if not callable(obj):  # only parts (never model configs) are registered by import path
+            raise PluginError(f"{self.kind} '{self.name}' from {self.source}: {self.origin} is "
+                              f"{type(obj).__name__}, not a class or factory", plugin=self.source)
+        return obj
 
 
 def _origin(obj: Any) -> str:
@@ -48,6 +117,21 @@ def _origin(obj: Any) -> str:
     if module and qualname:
         return f"{module}:{qualname}"
     return type(obj).__name__
+
+
+def _check_findable(kind: str, name: str, path: str, source: str) -> None:
+    """A lazy entry's module must exist (found without importing it; its parent packages are imported)."""
+    module = path.partition(":")[0]
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # a parent package is missing
+        found = False
+    except Exception as err:  # a parent package that fails to import, or is not a package
+        raise PluginError(f"{kind} '{name}' from {source}: cannot locate module of {path}: "
+                          f"{type(err).__name__}: {err}", plugin=source) from err
+    if not found:
+        raise PluginError(f"{kind} '{name}' from {source}: module '{module}' of {path} is not installed",
+                          plugin=source)
 
 
 class Registry(Generic[T]):
@@ -67,7 +151,7 @@ class Registry(Generic[T]):
         doc: str | None = None,
         **extra: Any,
     ) -> Callable[[T], T] | T:
-        """Register ``obj`` under ``name``; without ``obj`` it returns a decorator."""
+        """Register ``obj`` (or its ``"module:attr"`` import path) under ``name``; without ``obj``, a decorator."""
         if obj is None:
 
             def decorator(o: T) -> T:
@@ -77,19 +161,24 @@ class Registry(Generic[T]):
             return decorator
         if not isinstance(name, str) or not name or name != name.strip():
             raise PluginError(f"{self.kind} name {name!r} is not a non-empty string", plugin=source)
-        if self.kind != "model" and not callable(obj):
+        lazy = self.kind != "model" and is_import_path(obj)
+        if lazy:
+            _check_findable(self.kind, name, str(obj), source)
+        elif self.kind != "model" and not callable(obj):
             raise PluginError(
-                f"{self.kind} '{name}' from {source} is {type(obj).__name__}, not a class or factory",
+                f"{self.kind} '{name}' from {source} is {type(obj).__name__}, not a class or factory "
+                "(nor a 'package.module:attr' import path)",
                 plugin=source,
             )
         entry = Entry(
             kind=self.kind,
             name=name,
-            obj=obj,
             source=source,
-            origin=_origin(obj) if callable(obj) else str(extra.get("path", "<inline spec>")),
-            doc=doc if doc is not None else (inspect.getdoc(obj) or "" if callable(obj) else ""),
+            origin=str(obj) if lazy else _origin(obj) if callable(obj) else str(extra.get("path", "<inline spec>")),
+            lazy=lazy,
             extra=dict(extra),
+            _obj=None if lazy else obj,
+            _doc=doc,
         )
         old = self._entries.get(name)
         if old is not None and not override:

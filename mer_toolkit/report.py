@@ -1,6 +1,7 @@
 """Summaries of run records: mean ± std over seeds and folds, as Markdown, CSV, JSON and LaTeX, and plots.
 
-Published figures (``references.yaml``) appear in their own labelled columns, never mixed with ours.
+Published figures (package data of the plugins, see ``published.py``) appear in their own column, with
+the labels of their source, never mixed with ours.
 """
 
 from __future__ import annotations
@@ -10,16 +11,16 @@ import io
 import json
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
+from .published import PublishedFigures, find_published
 
-__all__ = ["METRICS", "dedupe", "summarize", "markdown_table", "write_reports", "write_plots", "load_references"]
+__all__ = ["METRICS", "dedupe", "summarize", "markdown_table", "write_reports", "write_plots"]
 
 METRICS = ("wa", "ua", "wf1", "macro_f1")
 LABELS = {"wa": "WA", "ua": "UA", "wf1": "WF1", "macro_f1": "macro-F1"}
-REFERENCES = Path(__file__).with_name("references.yaml")
 
 
 def dedupe(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -38,16 +39,11 @@ def _mean_std(values: list[float]) -> tuple[float, float]:
     return m, sd
 
 
-def load_references() -> dict[str, Any]:
-    return yaml.safe_load(REFERENCES.read_text()) or {}
-
-
-def summarize(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def summarize(records: list[dict[str, Any]], published: Sequence[PublishedFigures] = ()) -> list[dict[str, Any]]:
     """Rows per (dataset, model): n runs, seeds, folds, protocol, mean/std of every metric, published figures."""
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for r in records:
         groups[(r["dataset"], r["model"])].append(r)
-    refs = load_references()
     rows = []
     for (dataset, model), recs in sorted(groups.items()):
         row: dict[str, Any] = {"dataset": dataset, "model": model, "n": len(recs),
@@ -55,9 +51,8 @@ def summarize(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
                                "protocol": recs[0]["protocol"], "selection": recs[0].get("selection", "")}
         for m in METRICS:
             row[m], row[f"{m}_std"] = _mean_std([r["metrics"]["test"][m] for r in recs])
-        ref = next((r for r in refs.values() if Path(model).stem in r.get("models", [])), {})
-        published = ref.get(dataset)
-        row["published"] = {**published, "source": ref["source"]} if published else None
+        ref = find_published(list(published), model, dataset)
+        row["published"] = {"text": ref.text(), "source": ref.source} if ref else None
         rows.append(row)
     return rows
 
@@ -73,8 +68,7 @@ def _best(rows: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
 
 
 def _published_text(row: dict[str, Any]) -> str:
-    p = row.get("published")
-    return ", ".join(f"{LABELS.get(k, k)} {v}" for k, v in p.items() if k in METRICS) if p else ""
+    return row["published"]["text"] if row.get("published") else ""
 
 
 def markdown_table(rows: list[dict[str, Any]]) -> str:

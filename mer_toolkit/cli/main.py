@@ -24,14 +24,24 @@ EPILOG = """examples:
 run `mer COMMAND --help` for the options and an example of each command."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def version_text() -> str:
+    """The toolkit's version and each installed plugin's distribution and version (no plugin is imported)."""
     from .. import __version__
+    from ..plugins import installed_plugins
+
+    lines = [f"mer-toolkit {__version__}"]
+    lines += [f"{dist} {version} (plugin '{name}')" for name, dist, version in installed_plugins()]
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
     from ..plugins import get_host
 
     parser = argparse.ArgumentParser(
         prog="mer", description="Multimodal emotion recognition: train, compare and extend MER models.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--version", action="version", version=f"mer-toolkit {__version__}")
+    parser.add_argument("--version", action="version", version=version_text(),
+                        help="show the versions of the toolkit and of each installed plugin")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     get_host().add_cli_commands(subparsers)

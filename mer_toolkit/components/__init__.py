@@ -1,25 +1,20 @@
-"""Builtin model parts, registered through the same plugin hook third-party parts use."""
+"""Builtin model parts, registered through the same plugin hook third-party parts use.
+
+Each is registered by import path, so listing them imports neither torch nor the part's module.
+"""
 
 from __future__ import annotations
 
 from ..hookspecs import hookimpl
-from .adapters import MLPAdapter
-from .features_encoder import FeatureEncoder
-from .fusion import ConcatFusion, GatedSumFusion, MeanFusion
-from .heads import LinearHead, MLPHead
-from .losses import CrossEntropy, LossOutput, TermLoss
-
-__all__ = ["FeatureEncoder", "MLPAdapter", "ConcatFusion", "MeanFusion", "GatedSumFusion", "LinearHead",
-           "MLPHead", "CrossEntropy", "TermLoss", "LossOutput"]
 
 
 @hookimpl
 def mer_register_parts(registry) -> None:  # noqa: ANN001 - the staged registry view
-    registry.encoder.register("features", FeatureEncoder)
-    registry.adapter.register("mlp", MLPAdapter)
-    registry.fusion.register("concat", ConcatFusion)
-    registry.fusion.register("mean", MeanFusion)
-    registry.fusion.register("gated_sum", GatedSumFusion)
-    registry.head.register("linear", LinearHead)
-    registry.head.register("mlp", MLPHead)
-    registry.loss.register("cross_entropy", CrossEntropy)
+    registry.encoder.register("features", "mer_toolkit.components.features_encoder:FeatureEncoder")
+    registry.adapter.register("mlp", "mer_toolkit.components.adapters:MLPAdapter")
+    registry.fusion.register("concat", "mer_toolkit.components.fusion:ConcatFusion")
+    registry.fusion.register("mean", "mer_toolkit.components.fusion:MeanFusion")
+    registry.fusion.register("gated_sum", "mer_toolkit.components.fusion:GatedSumFusion")
+    registry.head.register("linear", "mer_toolkit.components.heads:LinearHead")
+    registry.head.register("mlp", "mer_toolkit.components.heads:MLPHead")
+    registry.loss.register("cross_entropy", "mer_toolkit.components.losses:CrossEntropy")

@@ -1,11 +1,16 @@
-"""Builtin encoders of raw text and audio: one module per family, each with ``register(registry)``."""
+"""Builtin encoders of raw text and audio, one module per family, registered by import path."""
 
 from __future__ import annotations
 
-from .._discovery import register_package_modules
 from ..hookspecs import hookimpl
 
 
 @hookimpl
 def mer_register_parts(registry) -> None:  # noqa: ANN001 - the staged registry view
-    register_package_modules(__name__, __path__, registry)
+    registry.encoder.register("fbank", "mer_toolkit.encoders.acoustic:Fbank")
+    registry.encoder.register("mfcc", "mer_toolkit.encoders.acoustic:MFCC")
+    registry.encoder.register("hf_audio", "mer_toolkit.encoders.hf_audio:HFAudioEncoder")
+    registry.encoder.register("hf_text", "mer_toolkit.encoders.hf_text:HFTextEncoder")
+    registry.encoder.register("minilm", "mer_toolkit.encoders.hf_text:MiniLM")
+    registry.encoder.register("whisper_ct2", "mer_toolkit.encoders.whisper_ct2:WhisperCT2Encoder")
+    registry.encoder.register("egemaps", "mer_toolkit.encoders.egemaps:OpenSmileEncoder")

@@ -111,8 +111,3 @@ class MFCC(AcousticEncoder):
     def frames(self, wav: torch.Tensor) -> torch.Tensor:
         return kaldi.mfcc(wav, num_ceps=self.dim, num_mel_bins=self.n_mels, sample_frequency=self.sample_rate,
                           frame_length=WINDOW_MS, frame_shift=self.frame_shift_ms, dither=0.0)
-
-
-def register(registry) -> None:  # noqa: ANN001 - the staged registry view
-    registry.encoder.register("fbank", Fbank)
-    registry.encoder.register("mfcc", MFCC)

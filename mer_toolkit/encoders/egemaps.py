@@ -65,7 +65,3 @@ class OpenSmileEncoder(nn.Module):
             out.append(torch.nan_to_num(torch.from_numpy(values.copy())))
         feats, fmask = pad_sequences(out)
         return feats.to(x.device), fmask.to(x.device)
-
-
-def register(registry) -> None:  # noqa: ANN001 - the staged registry view
-    registry.encoder.register("egemaps", OpenSmileEncoder)

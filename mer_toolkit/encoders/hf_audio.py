@@ -113,7 +113,3 @@ class HFAudioEncoder(HFEncoder):
         h = self.select(self.hidden_states(input_features=feats.to(self.device, next(self.model.parameters()).dtype)))
         window = self.extractor.chunk_length * self.sample_rate
         return h, torch.ceil(lengths.double() * h.shape[1] / window).long()
-
-
-def register(registry) -> None:  # noqa: ANN001 - the staged registry view
-    registry.encoder.register("hf_audio", HFAudioEncoder)

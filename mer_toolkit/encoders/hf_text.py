@@ -76,8 +76,3 @@ class MiniLM(HFTextEncoder):
     @classmethod
     def weights_id(cls, **_: Any) -> str:
         return super().weights_id(minilm_path())
-
-
-def register(registry) -> None:  # noqa: ANN001 - the staged registry view
-    registry.encoder.register("hf_text", HFTextEncoder)
-    registry.encoder.register("minilm", MiniLM)

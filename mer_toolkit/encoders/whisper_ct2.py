@@ -200,7 +200,3 @@ class WhisperCT2Encoder(nn.Module):
         fmask = torch.arange(width).unsqueeze(0) < valid.unsqueeze(1)
         feats, fmask = pool_frames(h, fmask, self.pool)
         return feats.to(x.device), fmask.to(x.device)
-
-
-def register(registry) -> None:  # noqa: ANN001 - the staged registry view
-    registry.encoder.register("whisper_ct2", WhisperCT2Encoder)

@@ -28,7 +28,7 @@ def _seeds(args: argparse.Namespace) -> list[int]:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from ...bench import parse_shard, plan_grid, run_bench, write_bench_file
-    from ...plugins import get_registry
+    from ...plugins import get_host, get_registry
     from ...report import dedupe, markdown_table, summarize, write_plots, write_reports
     from ...results import read_records
 
@@ -81,7 +81,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if not records:
         console.print("no finished cells yet")
         return 1
-    rows = summarize(records)
+    rows = summarize(records, get_host().published_figures())
     write_reports(rows, out)
     plots = write_plots(records, rows, out)
     console.print(markdown_table(rows), markup=False)

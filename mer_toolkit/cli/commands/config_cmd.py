@@ -22,7 +22,7 @@ def _leaves(data: Any, prefix: str = "") -> list[tuple[str, Any]]:
 
 def cmd_show(args: argparse.Namespace) -> int:
     from ...config import resolve_config
-    from ...experiment import select_dataset
+    from ...dataset_choice import select_dataset
     from ...plugins import get_registry
 
     cfg = resolve_config(args.target, get_registry(), args.set)

@@ -7,8 +7,6 @@ import csv
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from ...errors import DataError, RunError
 from ..output import console, print_json, simple_table
 
@@ -70,9 +68,10 @@ def _sample(row: dict[str, str], needed: list[str]) -> Any:
     return Sample(id=row["id"], label=-1, modalities=mods)
 
 
-@torch.no_grad()
 def predict(checkpoint: str, rows: list[dict[str, str]], device: str = "cpu") -> list[dict[str, Any]]:
     """Label and probabilities per row; the checkpoint's cached-feature encoders run on the raw input first."""
+    import torch
+
     from ...config import ResolvedConfig
     from ...data.loader import SampleDataset
     from ...data.sample import collate
@@ -100,15 +99,16 @@ def predict(checkpoint: str, rows: list[dict[str, str]], device: str = "cpu") ->
     encoders = {m: feature_encoder(m, node, reg).to(device) for m, node in features.items() if m in needed}
     samples = [_sample(row, needed) for row in rows]
     probs = []
-    for k in range(0, len(samples), BATCH):
-        data = SampleDataset(samples[k:k + BATCH])
-        batch = collate([data[i] for i in range(len(data))]).to(device)
-        for m, enc in encoders.items():
-            batch.inputs[m], batch.masks[m] = run_encoder(enc, batch, m)
-            width, want = batch.inputs[m].shape[-1], spec.input_dims.get(m)
-            if want is not None and width != want:
-                raise RunError(f"'{m}' features have {width} dims but checkpoint '{path}' expects {want}")
-        probs.append(torch.softmax(model(batch).logits.float(), -1).cpu())
+    with torch.no_grad():
+        for k in range(0, len(samples), BATCH):
+            data = SampleDataset(samples[k:k + BATCH])
+            batch = collate([data[i] for i in range(len(data))]).to(device)
+            for m, enc in encoders.items():
+                batch.inputs[m], batch.masks[m] = run_encoder(enc, batch, m)
+                width, want = batch.inputs[m].shape[-1], spec.input_dims.get(m)
+                if want is not None and width != want:
+                    raise RunError(f"'{m}' features have {width} dims but checkpoint '{path}' expects {want}")
+            probs.append(torch.softmax(model(batch).logits.float(), -1).cpu())
     out = []
     for row, p in zip(rows, torch.cat(probs)):
         out.append({"id": row["id"], "label": spec.label_names[int(p.argmax())],

@@ -8,7 +8,7 @@ import importlib.util
 import platform
 from typing import Any
 
-from ...errors import UnknownComponentError
+from ...errors import PluginError, UnknownComponentError
 from ...registry import KINDS
 from ..output import console, print_json, simple_table
 
@@ -77,6 +77,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         if e.kind == "model":
             info.update(_model_parts(reg, e.name))
             info["related"] = [n for n in reg.model.names() if n != e.name and n.startswith(e.name)]
+            info["published"] = [{"dataset": f.dataset, "figures": f.text(), "source": f.source}
+                                 for f in _host().published_figures() if e.name in f.models]
         infos.append(info)
     if args.json:
         print_json(infos)
@@ -98,6 +100,8 @@ def cmd_info(args: argparse.Namespace) -> int:
                 console.print(f"  dataset defaults: {', '.join(info['per_dataset'])}")
             if info["related"]:
                 console.print(f"  related configs: {', '.join(info['related'])}")
+            for f in info["published"]:
+                console.print(f"  published (not ours), {f['dataset']}: {f['figures']} — {f['source']}", markup=False)
     return 0
 
 
@@ -118,6 +122,19 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     rows += [[n, "", "", "", 0, "disabled"] for n in host.disabled]
     console.print(simple_table("plugins", ["name", "distribution", "version", "hooks", "parts", "status"], rows))
     return 0
+
+
+def _import_checks(reg: Any) -> list[tuple[str, bool, str]]:
+    """Import every part registered by import path: one row for those that import, one per failure."""
+    lazy = [e for kind in KINDS for e in reg.kind(kind).entries() if e.lazy]
+    failed = []
+    for e in lazy:
+        try:
+            e.obj
+        except PluginError as err:
+            failed.append((f"{e.kind} {e.name}", False, str(err)))
+    return [("parts", not failed, f"{len(lazy) - len(failed)} of {len(lazy)} parts registered by import path import"),
+            *failed]
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -145,6 +162,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         checks.append((f"plugin {p.name}", True, f"{p.dist} {p.version}, {len(p.registered)} parts"))
     for f in host.failures:
         checks.append((f"plugin {f.name}", False, f"{f.stage}: {f.error}"))
+    checks += _import_checks(host.registry)
     if args.json:
         print_json([{"check": c, "ok": ok, "detail": d} for c, ok, d in checks])
     else:

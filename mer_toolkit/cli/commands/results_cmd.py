@@ -11,6 +11,7 @@ from ..output import console, print_json, simple_table
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    from ...plugins import get_host
     from ...report import METRICS, dedupe, markdown_table, summarize, write_plots, write_reports
     from ...results import read_records
     from ...stats import paired_test
@@ -24,7 +25,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     records = dedupe(records)
     if not records:
         raise DataError(f"no records in {args.dirs}")
-    rows = summarize(records)
+    rows = summarize(records, get_host().published_figures())
     out = Path(args.out) if args.out else None
     if out is not None:
         write_reports(rows, out)

@@ -28,7 +28,7 @@ def metrics_rows(records: list[dict[str, Any]]) -> list[list[Any]]:
 
 def _resolve(args: argparse.Namespace) -> Any:
     from ...config import resolve_config
-    from ...experiment import select_dataset
+    from ...dataset_choice import select_dataset
     from ...plugins import get_registry
 
     target = args.config or args.model
@@ -42,14 +42,16 @@ def _resolve(args: argparse.Namespace) -> Any:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from ...config import check_section
-    from ...experiment import build_model, data_spec, dataset_label, load_corpus, make_folds, run_fold
+    from ...dataset_choice import dataset_label
     from ...plugins import get_registry
-    from ...results import append_record
 
     reg = get_registry()
     cfg = _resolve(args)
     data_cfg = check_section("data", cfg.data.get("data"), cfg)
     check_section("train", cfg.data.get("train"), cfg)
+    from ...experiment import build_model, data_spec, load_corpus, make_folds, run_fold  # torch: only past the checks
+    from ...results import append_record
+
     model_name = Path(args.config).stem if args.config else args.model
     out = Path(args.out or f"runs/train/{model_name}-{dataset_label(data_cfg.dataset)}-{time.strftime('%Y%m%d-%H%M%S')}")
     corpus = load_corpus(data_cfg, reg)
@@ -87,7 +89,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from ...config import ResolvedConfig, check_section
     from ...data.loader import input_dims, make_loader
-    from ...experiment import build_model, load_corpus, make_folds, select_dataset
+    from ...dataset_choice import select_dataset
+    from ...experiment import build_model, load_corpus, make_folds
     from ...metrics import compute_metrics
     from ...model import DataSpec
     from ...plugins import get_registry

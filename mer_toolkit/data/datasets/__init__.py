@@ -1,11 +1,16 @@
-"""Builtin datasets: one module per corpus, each with ``register(registry)``, found automatically."""
+"""Builtin datasets, one module per corpus, registered by import path (listing them reads no module)."""
 
 from __future__ import annotations
 
-from ..._discovery import register_package_modules
 from ...hookspecs import hookimpl
 
 
 @hookimpl
 def mer_register_parts(registry) -> None:  # noqa: ANN001 - the staged registry view
-    register_package_modules(__name__, __path__, registry)
+    registry.dataset.register("demo", "mer_toolkit.data.datasets.demo:make_demo")
+    registry.dataset.register("iemocap", "mer_toolkit.data.datasets.iemocap:make_iemocap")
+    registry.dataset.register("iemocap6", "mer_toolkit.data.datasets.iemocap:make_iemocap6")
+    registry.dataset.register("m3ed", "mer_toolkit.data.datasets.m3ed:make_m3ed")
+    registry.dataset.register("manifest", "mer_toolkit.data.datasets.manifest:make_manifest")
+    registry.dataset.register("meld", "mer_toolkit.data.datasets.meld:make_meld")
+    registry.dataset.register("ravdess", "mer_toolkit.data.datasets.ravdess:make_ravdess")

@@ -52,7 +52,3 @@ def make_demo(root: str | None = None, dialogues: int = 200, seed: int = 0, text
             ))
     return Corpus(name="demo", label_names=list(DEMO_LABELS), samples=samples, default_protocol="official",
                   source="generated", info={"seed": seed, "conflict": conflict})
-
-
-def register(registry) -> None:  # noqa: ANN001 - the staged registry view
-    registry.dataset.register("demo", make_demo)

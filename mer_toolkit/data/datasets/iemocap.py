@@ -217,8 +217,3 @@ def make_iemocap(root: str | None = None, strict: bool = True) -> Corpus:
 def make_iemocap6(root: str | None = None, strict: bool = True) -> Corpus:
     """IEMOCAP 6-class ERC setting (hap, sad, neu, ang, exc, fru): sessions 1–4 train+val, session 5 test."""
     return _load(root, 6, strict)
-
-
-def register(registry) -> None:  # noqa: ANN001 - the staged registry view
-    registry.dataset.register("iemocap", make_iemocap)
-    registry.dataset.register("iemocap6", make_iemocap6)

@@ -103,7 +103,3 @@ def make_m3ed(root: str | None = None, strict: bool = True) -> Corpus:
         raise DataError(f"dataset 'm3ed': no labelled utterances under '{path}'; accepted: {ACCEPTED}")
     return Corpus(name="m3ed", label_names=list(M3ED_LABELS), samples=samples, default_protocol="official",
                   source=str(path), problems=problems.finish())
-
-
-def register(registry) -> None:  # noqa: ANN001 - the staged registry view
-    registry.dataset.register("m3ed", make_m3ed)

@@ -222,7 +222,3 @@ def make_manifest(path: str | None = None, root: str | None = None, labels: list
     default = "official" if "split" in reader.required else "by_fold" if "fold" in reader.required else protocol
     return Corpus(name=file.stem, label_names=reader.label_names, samples=samples, default_protocol=default,
                   source=str(file), problems=found_problems)
-
-
-def register(registry) -> None:  # noqa: ANN001 - the staged registry view
-    registry.dataset.register("manifest", make_manifest)

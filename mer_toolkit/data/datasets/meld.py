@@ -91,7 +91,3 @@ def make_meld(root: str | None = None, strict: bool = True, audio: bool = True) 
         raise DataError(f"dataset 'meld': no utterances found under '{path}'; accepted: {ACCEPTED}")
     return Corpus(name="meld", label_names=list(MELD_LABELS), samples=samples, default_protocol="official",
                   source=str(path), problems=problems.finish())
-
-
-def register(registry) -> None:  # noqa: ANN001 - the staged registry view
-    registry.dataset.register("meld", make_meld)

@@ -79,7 +79,3 @@ def make_ravdess(root: str | None = None, strict: bool = True, speech_only: bool
                   "repetition": fields["repetition"], "transcript": text}))
     return Corpus(name="ravdess", label_names=list(RAVDESS_LABELS), samples=samples, default_protocol="ravdess_si",
                   source=str(path), problems=problems.finish())
-
-
-def register(registry) -> None:  # noqa: ANN001 - the staged registry view
-    registry.dataset.register("ravdess", make_ravdess)

@@ -15,7 +15,3 @@ class ByFold(LeaveOneGroupOut):
 
     def __init__(self, val_fraction: float = 0.1, seed: int = 0) -> None:
         super().__init__(group_key="fold", val_fraction=val_fraction, seed=seed)
-
-
-def register(registry) -> None:  # noqa: ANN001 - the staged registry view
-    registry.protocol.register(ByFold.name, ByFold)

@@ -90,10 +90,3 @@ class IEMOCAP6(HeldOutGroups):
     """IEMOCAP 6-class ERC split: sessions 1–4 train+val (the file's own valid ids when given), session 5 test."""
 
     name = "iemocap6"
-
-
-def register(registry) -> None:  # noqa: ANN001 - the staged registry view
-    registry.protocol.register("leave_one_group_out", LeaveOneGroupOut)
-    registry.protocol.register("held_out_groups", HeldOutGroups)
-    registry.protocol.register("iemocap4", IEMOCAP4)
-    registry.protocol.register("iemocap6", IEMOCAP6)

@@ -36,7 +36,3 @@ class OfficialSplit(Protocol):
 
             parts["train"], parts["val"] = carve_validation(parts["train"], self.val_fraction, self.seed)
         return [Fold("official", parts["train"], parts["val"], parts["test"], protocol=self.name)]
-
-
-def register(registry) -> None:  # noqa: ANN001 - the staged registry view
-    registry.protocol.register("official", OfficialSplit)

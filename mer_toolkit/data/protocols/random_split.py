@@ -50,7 +50,3 @@ class RandomSplit(Protocol):
             val += items[n_test:n_test + n_val]
             train += items[n_test + n_val:]
         return [Fold(f"random{self.seed}", train, val, test, protocol=self.name)]
-
-
-def register(registry) -> None:  # noqa: ANN001 - the staged registry view
-    registry.protocol.register(RandomSplit.name, RandomSplit)

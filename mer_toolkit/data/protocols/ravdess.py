@@ -39,8 +39,3 @@ class RavdessEmoBox(SpeakerKFold):
 
     def __init__(self, val: float = 0.1, seed: int = 0) -> None:
         super().__init__(k=6, val=val, seed=seed, speaker_order=[actor(a) for fold in EMOBOX_TEST_ACTORS for a in fold])
-
-
-def register(registry) -> None:  # noqa: ANN001 - the staged registry view
-    for cls in (RavdessSI, Ravdess6Fold, RavdessEmoBox):
-        registry.protocol.register(cls.name, cls)

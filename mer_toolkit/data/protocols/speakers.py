@@ -116,8 +116,3 @@ class SpeakerKFold(Protocol):
             train = [s for s in rest if s not in val]
             folds.append(_fold(f"fold{i + 1}", self.name, groups, train, val, test))
         return folds
-
-
-def register(registry) -> None:  # noqa: ANN001 - the staged registry view
-    for cls in (BySpeaker, SpeakerKFold):
-        registry.protocol.register(cls.name, cls)

@@ -1,4 +1,7 @@
-"""Registers the baseline parts and model configs with mer-toolkit (entry point ``baselines``)."""
+"""Registers the baseline parts and model configs with mer-toolkit (entry point ``baselines``).
+
+Parts are registered by import path: listing them imports neither torch nor the baseline modules.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +10,17 @@ from pathlib import Path
 from mer_toolkit import hookimpl
 from mer_toolkit.configs import register_config_dir
 
-from .late_fusion import LateFusion, LogitsHead
-from .misa import MISA, TokenTransformerFusion
-from .mmgcn import MMGCN
-from .mult import MulT
-from .tensor_fusion import LowRankFusion, TensorFusion
-
 CONFIG_DIR = Path(__file__).parent / "configs"
 
 
 @hookimpl
 def mer_register_parts(registry) -> None:  # noqa: ANN001 - the staged registry view
-    registry.fusion.register("baselines.late_fusion", LateFusion)
-    registry.head.register("baselines.logits", LogitsHead)
-    registry.fusion.register("baselines.tfn", TensorFusion)
-    registry.fusion.register("baselines.lmf", LowRankFusion)
-    registry.fusion.register("baselines.mult", MulT)
-    registry.interaction.register("baselines.misa", MISA)
-    registry.fusion.register("baselines.token_transformer", TokenTransformerFusion)
-    registry.fusion.register("baselines.mmgcn", MMGCN)
+    registry.fusion.register("baselines.late_fusion", "mer_baselines.late_fusion:LateFusion")
+    registry.head.register("baselines.logits", "mer_baselines.late_fusion:LogitsHead")
+    registry.fusion.register("baselines.tfn", "mer_baselines.tensor_fusion:TensorFusion")
+    registry.fusion.register("baselines.lmf", "mer_baselines.tensor_fusion:LowRankFusion")
+    registry.fusion.register("baselines.mult", "mer_baselines.mult:MulT")
+    registry.interaction.register("baselines.misa", "mer_baselines.misa:MISA")
+    registry.fusion.register("baselines.token_transformer", "mer_baselines.misa:TokenTransformerFusion")
+    registry.fusion.register("baselines.mmgcn", "mer_baselines.mmgcn:MMGCN")
     register_config_dir(registry, CONFIG_DIR)
