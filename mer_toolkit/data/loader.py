@@ -10,7 +10,7 @@ from dataclasses import replace
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from ..errors import ConfigError
+from ..errors import ConfigError, DataError
 from .audio import load_waveform
 from .feature_rows import FeatureRows
 from .sample import Sample, collate
@@ -67,6 +67,11 @@ class DialogueBatchSampler(Sampler[list[int]]):
 
     def __init__(self, samples: Sequence[Sample], dialogues_per_batch: int, shuffle: bool, seed: int = 0,
                  rank: int = 0, world: int = 1) -> None:
+        unknown = [s for s in samples if s.position < 0]
+        if unknown:
+            hint = unknown[0].meta.get("order_from", "give the dataset a source of turn order")
+            raise DataError(f"batching by dialogue needs turn order, but {len(unknown)} of {len(samples)} utterances "
+                            f"have unknown positions (e.g. {unknown[0].id}): {hint}")
         groups: dict[str, list[int]] = defaultdict(list)
         for i, s in enumerate(samples):
             groups[s.dialogue_id].append(i)
