@@ -195,7 +195,7 @@ def test_every_erc_layout_loads_by_structure(reg, file: str, name: str, modaliti
 def test_meld_pickles_take_csv_ids_and_the_official_dev_split(reg) -> None:
     corpus = load(reg, "meld", PICKLES / "MELD_features_raw.pkl")
     by_id = corpus.by_id()
-    assert by_id["dev_dia0_utt0"].meta["split"] == "val" and by_id["test_dia9_utt4"].meta["split"] == "test"
+    assert by_id["val_dia0_utt0"].meta["split"] == "val" and by_id["test_dia9_utt4"].meta["split"] == "test"
     assert "’" in by_id["train_dia0_utt0"].meta["transcript"]  # cp1252 \x92 repaired
     assert all("sentiment" in s.meta for s in corpus.samples)
 

@@ -25,8 +25,17 @@ def load_corpus(dataset: str, root: str | None, options: dict[str, Any]) -> Any:
     return build_part("dataset", node, reg, path="dataset")
 
 
-def collect_stats(dataset: str, root: str | None, protocol: str | None, options: dict[str, Any]) -> dict[str, Any]:
-    """Read the dataset leniently and describe its folds."""
+def silent_audio(corpus: Any) -> list[str]:
+    """Ids of utterances whose audio file decodes to silence (they train without audio)."""
+    from ...data.audio import is_silent, load_waveform
+
+    return [s.id for s in corpus.samples
+            if isinstance(s.modalities.get("audio"), str) and is_silent(load_waveform(s.modalities["audio"]))]
+
+
+def collect_stats(dataset: str, root: str | None, protocol: str | None, options: dict[str, Any],
+                  decode: bool = False) -> dict[str, Any]:
+    """Read the dataset leniently and describe its folds; ``decode`` also reads every audio file for silence."""
     from ...plugins import get_registry
 
     reg = get_registry()
@@ -40,7 +49,8 @@ def collect_stats(dataset: str, root: str | None, protocol: str | None, options:
                            "dialogues": len({s.dialogue_id for s in corpus.samples}),
                            "speakers": len({s.speaker for s in corpus.samples}), "labels": corpus.label_names,
                            "label_counts": corpus.label_counts(), "modalities": corpus.modalities,
-                           "protocol": proto_name, "folds": [], "problems": list(corpus.problems)}
+                           "protocol": proto_name, "folds": [], "problems": list(corpus.problems),
+                           "absent": corpus.absent(), "silent_audio": silent_audio(corpus) if decode else None}
     unlabeled = sum(1 for s in corpus.samples if s.label < 0)
     if unlabeled:
         out["problems"].append(f"{unlabeled} utterance(s) have no label")
@@ -100,7 +110,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    stats = collect_stats(args.dataset, args.root, args.protocol, _options(args.option))
+    stats = collect_stats(args.dataset, args.root, args.protocol, _options(args.option), args.decode)
     if args.json:
         print_json(stats)
         return 1 if stats["problems"] else 0
@@ -114,6 +124,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
             d = f[split]
             rows.append([f["name"], split, d["dialogues"], d["utterances"], *[d["label_counts"].get(x, 0) for x in labels]])
     console.print(simple_table(None, ["fold", "split", "dialogues", "utterances", *labels], rows))
+    for modality, ids in stats["absent"].items():
+        console.print(f"without {modality} ({len(ids)}): {', '.join(ids)}", markup=False)
+    if stats["silent_audio"]:
+        console.print(f"silent audio, trained without it ({len(stats['silent_audio'])}): "
+                      f"{', '.join(stats['silent_audio'])}", markup=False)
     if stats["problems"]:
         console.print(f"[yellow]{len(stats['problems'])} problem(s):[/]")
         for p in stats["problems"]:
@@ -139,6 +154,7 @@ def register(subparsers: Any) -> None:
     s.add_argument("--root", help="dataset root (file or folder); default $MER_DATA_ROOT/<dataset>")
     s.add_argument("--protocol", help="split protocol (default: the dataset's own)")
     s.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="dataset option")
+    s.add_argument("--decode", action="store_true", help="also decode every audio file and list the silent ones")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_stats)
     ls = sub.add_parser("list", help="one row per utterance: id, split, dialogue, position, speaker, label, modalities")

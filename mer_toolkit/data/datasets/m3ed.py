@@ -91,10 +91,8 @@ def _read_annotation(root: Path, problems: Problems) -> list[Sample]:
                 mods = {"text": text}
                 if has_speech:
                     wav = speech_file(root, local, utt)
-                    if wav.is_file():
+                    if wav.is_file():  # otherwise this utterance has no audio; `mer data stats` lists it
                         mods["audio"] = str(wav)
-                    else:
-                        problems.add(f"{wav}: missing speech for {series}/{utt} (that utterance has no audio)")
                 samples.append(Sample(id=utt, label=M3ED_LABELS.index(M3ED_ANNOTATION[emo]), modalities=mods,
                                       dialogue_id=dia, position=pos,
                                       speaker=_speaker(series, dia, content, local, f"{path}: {series}/{dia}", problems),

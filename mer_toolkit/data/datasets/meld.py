@@ -8,8 +8,8 @@ with ffmpeg), at one of those CSV files' folder, or at an ERC pickle: DialogueRN
 COSMIC ``meld.pkl`` labels or ``meld_features_roberta.pkl``.
 
 The ERC pickles number dialogues across splits (train 0–1038, dev 1039–1152, test 1153–1432); they
-are renamed to the CSV ids (``dev_dia5``) and the official dev split is restored even where a file
-merges it into its training list. Their one-hot speakers are dialogue-local: ``dev_dia5:S0``.
+are renamed to the CSV readers' ids (``val_dia5`` for dev dialogue 5) and the official dev split is restored even where a file
+merges it into its training list. Their one-hot speakers are dialogue-local: ``val_dia5:S0``.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ __all__ = ["MELD_LABELS", "make_meld", "read_meld_csv", "repair_cp1252", "erc_di
 MELD_LABELS = ["neutral", "surprise", "fear", "sadness", "joy", "disgust", "anger"]
 # First ERC dialogue number of each split (train 0.., dev 1039.., test 1153..1432).
 ERC_OFFSETS = (("test", 1153), ("val", 1039), ("train", 0))
-CSV_SPLIT_NAME = {"train": "train", "val": "dev", "test": "test"}
 SPLITS = {"train": ("train_sent_emo.csv", "train_splits"), "val": ("dev_sent_emo.csv", "dev_splits_complete"),
           "test": ("test_sent_emo.csv", "output_repeated_splits_test")}
 REQUIRED = ("Utterance", "Speaker", "Emotion", "Dialogue_ID", "Utterance_ID")
@@ -52,7 +51,7 @@ def erc_dialogue(raw: object, file_split: str, path: Path) -> tuple[str, str]:
     if (file_split == "test") != (split == "test") or number > 1432:
         raise DataError(f"pickle '{path}': dialogue {raw!r} is in the file's {file_split} list but MELD's ERC "
                         "numbering (train 0-1038, dev 1039-1152, test 1153-1432) puts it elsewhere; is this a MELD file?")
-    return f"{CSV_SPLIT_NAME[split]}_dia{number - offset}", split
+    return f"{split}_dia{number - offset}", split
 
 
 def read_meld_csv(path: Path, split: str, clips: Path | None, problems: Problems) -> list[Sample]:
@@ -83,10 +82,8 @@ def read_meld_csv(path: Path, split: str, clips: Path | None, problems: Problems
             mods = {"text": text}
             if clips is not None:
                 clip = clips / f"dia{d}_utt{u}.mp4"
-                if clip.is_file():
+                if clip.is_file():  # the release lacks some clips (dev dia110_utt7): that utterance has no audio
                     mods["audio"] = str(clip)
-                else:
-                    problems.add(f"{clip}: missing clip for {split} dialogue {d} utterance {u}")
             samples.append(Sample(id=f"{split}_dia{d}_utt{u}", label=MELD_LABELS.index(emotion), modalities=mods,
                                   dialogue_id=f"{split}_dia{d}", position=u, speaker=(row["Speaker"] or "").strip(),
                                   meta={"split": split, "transcript": text, "line": line}))
