@@ -100,9 +100,14 @@ class Fold:
 
 
 class Protocol:
-    """A named rule that turns a corpus into folds. Subclasses implement ``folds``."""
+    """A named rule that turns a corpus into folds. Subclasses implement ``folds``.
+
+    ``speaker_independent`` is the protocol's claim that no test speaker is seen in training; the
+    guardrails check it on every fold.
+    """
 
     name = "protocol"
+    speaker_independent = False
 
     def folds(self, corpus: Corpus) -> list[Fold]:
         raise NotImplementedError

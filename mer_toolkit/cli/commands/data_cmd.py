@@ -36,6 +36,7 @@ def silent_audio(corpus: Any) -> list[str]:
 def collect_stats(dataset: str, root: str | None, protocol: str | None, options: dict[str, Any],
                   decode: bool = False) -> dict[str, Any]:
     """Read the dataset leniently and describe its folds; ``decode`` also reads every audio file for silence."""
+    from ...experiment import fold_guardrails
     from ...plugins import get_registry
 
     reg = get_registry()
@@ -55,7 +56,8 @@ def collect_stats(dataset: str, root: str | None, protocol: str | None, options:
     if unlabeled:
         out["problems"].append(f"{unlabeled} utterance(s) have no label")
     for f in folds:
-        fold: dict[str, Any] = {"name": f.name}
+        f.protocol = f.protocol or proto_name
+        fold: dict[str, Any] = {"name": f.name, "guardrails": fold_guardrails(f, reg)["status"]}
         for split in ("train", "val", "test"):
             ss = getattr(f, split)
             fold[split] = {"utterances": len(ss), "dialogues": len({s.dialogue_id for s in ss}),
@@ -122,13 +124,17 @@ def cmd_stats(args: argparse.Namespace) -> int:
     for f in stats["folds"]:
         for split in ("train", "val", "test"):
             d = f[split]
-            rows.append([f["name"], split, d["dialogues"], d["utterances"], *[d["label_counts"].get(x, 0) for x in labels]])
-    console.print(simple_table(None, ["fold", "split", "dialogues", "utterances", *labels], rows))
+            rows.append([f["name"], split, d["dialogues"], d["utterances"], *[d["label_counts"].get(x, 0) for x in labels],
+                         f["guardrails"] if split == "train" else ""])
+    console.print(simple_table(None, ["fold", "split", "dialogues", "utterances", *labels, "guardrails"], rows))
     for modality, ids in stats["absent"].items():
         console.print(f"without {modality} ({len(ids)}): {', '.join(ids)}", markup=False)
     if stats["silent_audio"]:
         console.print(f"silent audio, trained without it ({len(stats['silent_audio'])}): "
                       f"{', '.join(stats['silent_audio'])}", markup=False)
+    violations = [f"{f['name']}: {f['guardrails']}" for f in stats["folds"] if f["guardrails"] != "clean"]
+    if violations:
+        stats["problems"] = [*stats["problems"], *(f"guardrail violated in fold {v}" for v in violations)]
     if stats["problems"]:
         console.print(f"[yellow]{len(stats['problems'])} problem(s):[/]")
         for p in stats["problems"]:
