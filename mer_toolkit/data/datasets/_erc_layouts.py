@@ -65,12 +65,13 @@ class ErcFile:
         return [(d, split) for split, ds in self.splits.items() for d in ds]
 
     def feature(self, modality: str, dialogue: Any, k: int) -> np.ndarray:
-        """Utterance ``k``'s feature vector (COSMIC's four RoBERTa layers are averaged, as its model does)."""
+        """Utterance ``k``'s feature vector of ``modality`` as float32."""
         return np.asarray(self.features[modality][dialogue][k], dtype=np.float32)
 
 
 def _first_value(item: dict) -> Any:
-    return next((v for v in item.values() if len(v)), None)
+    """The first non-empty per-dialogue value (a scalar when the dict is not per-dialogue lists)."""
+    return next((v for v in item.values() if not hasattr(v, "__len__") or len(v)), None)
 
 
 def _is_onehot(x: Any) -> bool:

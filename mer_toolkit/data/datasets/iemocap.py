@@ -2,13 +2,17 @@
 
 ``--root`` may point at
 - the raw release folder (``Session{1..5}/dialog/EmoEvaluation/*.txt``, ``dialog/transcriptions/*.txt``,
-  ``sentences/wav/<dialog>/<utt>.wav``): text + audio;
-- ``IEMOCAP_features.pkl`` (the 9-item ERC feature pickle): text/audio/visual vectors;
-- a folder or file of label-only data: COSMIC ``iemocap_cosmic.pkl`` (6-class) or MERBench
-  ``label_4way.npz`` / ``label_6way.npz`` with ``transcription.csv``: text only.
+  ``sentences/wav/<dialog>/<utt>.wav``): text + audio, in EmoEvaluation time order;
+- any ERC pickle (``IEMOCAP_features.pkl`` of DialogueRNN / DialogueGCN / MMGCN, COSMIC's
+  ``iemocap_cosmic.pkl`` or RoBERTa features): COSMIC's utterances get their true ids when MERBench's
+  ``label_6way.npz`` sits beside the file;
+- a folder with MERBench ``label_4way.npz`` / ``label_6way.npz`` and ``transcription.csv``: text only,
+  turn order unknown (position -1) unless the ``order`` option names the raw release, an ERC file
+  with ids, or COSMIC's file.
 
-``iemocap`` is the 4-class setting (ang, hap+exc → hap, neu, sad; 5531 utterances, leave-one-session-
-out); ``iemocap6`` the 6-class ERC setting (sessions 1–4 train+val, session 5 test).
+Speakers are the ten actors (``Ses01_F``). ``iemocap`` is the 4-class setting (ang, hap+exc → hap,
+neu, sad; the standard 5531 utterances, leave-one-session-out); ``iemocap6`` the 6-class ERC setting
+(sessions 1–4 train+val, session 5 test). See docs/datasets.md.
 """
 
 from __future__ import annotations
