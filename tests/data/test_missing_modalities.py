@@ -96,3 +96,27 @@ def test_meld_copy_trains_with_audio_on_every_other_utterance(meld_copy: Path, t
     assert main(["train", "--model", "early_fusion", "--dataset", "meld", "--root", str(meld_copy), "--epochs", "1",
                  "--quiet", "--out", str(tmp_path / "run"), "--set",
                  "data.features={text: minilm, audio: {type: fbank, n_mels: 40, pool: stats}}"]) == 0
+
+
+def test_an_in_model_audio_encoder_masks_utterances_without_audio() -> None:
+    from mer_toolkit.data.sample import Waveform
+
+    registry = fresh_registry(entry_points=True)
+    cfg = resolve_config("early_fusion", registry)
+    spec = dict(cfg.data["model"], encoders={"text": "features", "audio": {"type": "fbank", "n_mels": 16,
+                                                                           "pool": "stats"}})
+    g = torch.Generator().manual_seed(0)
+    samples = [Sample(id=f"u{i}", label=i % 4, dialogue_id="d", position=i,
+                      modalities={"text": torch.randn(8, generator=g),
+                                  **({} if i in WITHOUT_AUDIO else
+                                     {"audio": Waveform(0.1 * torch.randn(4000, generator=g), 16000)})})
+               for i in range(6)]
+    batch = collate(samples)
+    model = ComposedModel.from_spec(spec, DataSpec({"text": 8, "audio": None}, 4, list("abcd"), [2] * 4), registry, cfg)
+    seen = {}
+    model.fusion.register_forward_pre_hook(lambda mod, args: seen.update(feats=args[0], masks=args[1]))
+    out = model(batch)
+    assert torch.isfinite(out.logits).all()
+    absent = ~batch.present["audio"]
+    assert not seen["masks"]["audio"][absent].any() and (seen["feats"]["audio"][absent] == 0).all()
+    assert seen["masks"]["audio"][~absent].all()
