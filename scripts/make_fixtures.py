@@ -1,9 +1,10 @@
 """Generate miniature IEMOCAP, MELD and M3ED corpora in their exact release layouts (tests/fixtures/).
 
 Speech is synthesised with espeak-ng; each emotion gets its own pitch and rate so that the audio
-carries the label, and sox converts it to 16 kHz mono. MELD and M3ED clips are wrapped in MP4
-containers (AAC audio) with ffmpeg, as in their releases. Small ERC-style feature pickles are written
-too. Deterministic: the same files every run. Run: `python scripts/make_fixtures.py [--out DIR]`.
+carries the label, and sox converts it to 16 kHz mono. MELD clips are wrapped in MP4 containers (AAC
+audio) with ffmpeg and M3ED speech is kept as ``modality_speech/<Speaker>_<utt>.wav``, as in their
+releases. One small pickle per published ERC layout is written too (``--only pickles`` needs no tools).
+Deterministic: the same files every run. Run: `python scripts/make_fixtures.py [--out DIR] [--only ...]`.
 """
 
 from __future__ import annotations

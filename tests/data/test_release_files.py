@@ -200,6 +200,13 @@ def test_meld_pickles_take_csv_ids_and_the_official_dev_split(reg) -> None:
     assert all("sentiment" in s.meta for s in corpus.samples)
 
 
+def test_every_cp1252_character_of_old_meld_files_is_repaired() -> None:
+    from mer_toolkit.data.datasets.meld import repair_cp1252
+
+    damaged = "Wait\x85 \x91hi\x92 \x93yes\x94 \x95 a\x96b\x97c\xa0d"
+    assert repair_cp1252(damaged) == "Wait… ‘hi’ “yes” • a–b—c d"
+
+
 def test_unknown_layout_is_refused_naming_file_and_contents(reg, tmp_path: Path) -> None:
     raw = load_pickle(PICKLES / "MELD_features_raw.pkl")
     bad = tmp_path / "MELD_other.pkl"
