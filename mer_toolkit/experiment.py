@@ -70,6 +70,14 @@ def make_folds(corpus: Corpus, data_cfg: DataConfig, registry: Any) -> list[Fold
     return folds
 
 
+def fold_guardrails(fold: Fold, registry: Any) -> dict[str, Any]:
+    """The fold's guardrail checks against its protocol's claims (an unregistered protocol claims nothing)."""
+    from .data.guardrails import check_fold
+
+    claims = fold.protocol in registry.protocol.names() and registry.protocol.get(fold.protocol).speaker_independent
+    return check_fold(fold, bool(claims))
+
+
 def data_spec(corpus: Corpus, fold: Fold) -> DataSpec:
     counts = [0] * corpus.num_classes
     for s in fold.train:
@@ -160,6 +168,7 @@ def run_fold(cfg: ResolvedConfig, corpus: Corpus, fold: Fold, registry: Any, *, 
         "best_epoch": fit.best_epoch, "epochs_run": fit.epochs_run, "stopped_early": fit.stopped_early,
         "train_seconds": round(fit.train_seconds, 3), "wall_seconds": round(time.perf_counter() - t0, 3),
         "params": n_params, "sizes": fold.sizes(), "label_names": list(corpus.label_names),
+        "guardrails": fold_guardrails(fold, registry),
         "run_dir": str(run_dir), "world_size": trainer.dist.world, **environment(str(trainer.device)),
         "loader_wait_fraction": round(sum(h["train"]["loader_wait_fraction"] for h in fit.history)
                                       / max(1, len(fit.history)), 4),

@@ -42,7 +42,7 @@ __all__ = ["FORMAT_VERSION", "ExtractResult", "cache_root", "encoder_node", "fea
            "fingerprint", "run_encoder", "extract", "load_cached", "apply_features", "cache_entries", "clear_cache",
            "progress_bar"]
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 CHUNK = 128  # utterances per resumable chunk
 
 ProgressFn = Callable[[int, int], None]
@@ -133,17 +133,16 @@ def _slug(text: str) -> str:
 
 
 def _raw_samples(corpus: Corpus, modality: str) -> list[Sample]:
-    missing = [s.id for s in corpus.samples if modality not in s.modalities]
-    if missing:
-        raise DataError(f"dataset '{corpus.name}' has no '{modality}' for {len(missing)} utterance(s) "
-                        f"(e.g. {missing[:3]}); its modalities: {corpus.modalities}")
-    if not corpus.samples:
-        raise DataError(f"dataset '{corpus.name}' has no utterances to extract features from")
-    tensors = [s.id for s in corpus.samples if isinstance(s.modalities[modality], (torch.Tensor, FeatureRows))]
+    """The utterances that have ``modality`` (presence is per utterance); none at all is an error."""
+    having = [s for s in corpus.samples if modality in s.modalities]
+    if not having:
+        raise DataError(f"dataset '{corpus.name}' has no '{modality}' in any utterance; its modalities: "
+                        f"{corpus.modalities}")
+    tensors = [s.id for s in having if isinstance(s.modalities[modality], (torch.Tensor, FeatureRows))]
     if tensors:
         raise DataError(f"dataset '{corpus.name}': '{modality}' of {tensors[:3]} is already a feature tensor; "
                         "an encoder in data.features needs raw text or audio")
-    return [dataclasses.replace(s, modalities={modality: s.modalities[modality]}) for s in corpus.samples]
+    return [dataclasses.replace(s, modalities={modality: s.modalities[modality]}) for s in having]
 
 
 @contextlib.contextmanager
@@ -187,26 +186,26 @@ def run_encoder(encoder: torch.nn.Module, batch: Any, modality: str) -> tuple[to
 
 
 def _input_size(value: Any) -> int:
-    """A cheap proxy of an input's length: characters of a text, samples of a waveform, bytes of an audio file."""
+    """A cheap proxy of a decoded input's length: samples of a waveform, characters of a text."""
     if isinstance(value, Waveform):
         return value.samples.numel()
-    if isinstance(value, (str, Path)) and os.path.isfile(value):
-        return os.path.getsize(value)
     return len(value) if isinstance(value, str) else 0
 
 
 def _encode_chunk(encoder: torch.nn.Module, chunk: list[Sample], modality: str, device: str, batch_size: int,
-                  where: str) -> tuple[np.ndarray, np.ndarray]:
-    """Features of one chunk of utterances: rows stacked ``[sum T, D]`` and the length of each utterance.
+                  where: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Features of one chunk: rows stacked ``[sum T, D]``, each utterance's length, and the ids encoded
+    (an utterance whose input decodes to nothing usable, e.g. a silent clip, is left out).
 
     Batches are formed from utterances of similar length (less padding to encode); rows keep the chunk's order.
     """
     data = SampleDataset(chunk)
-    order = sorted(range(len(chunk)), key=lambda i: _input_size(chunk[i].modalities[modality]))
-    rows: list[np.ndarray] = [np.empty(0)] * len(chunk)
-    for k in range(0, len(chunk), batch_size):
+    decoded = [s for s in (data[i] for i in range(len(chunk))) if modality in s.modalities]
+    order = sorted(range(len(decoded)), key=lambda i: _input_size(decoded[i].modalities[modality]))
+    rows: list[np.ndarray] = [np.empty(0)] * len(decoded)
+    for k in range(0, len(decoded), batch_size):
         idx = order[k:k + batch_size]
-        batch = collate([data[i] for i in idx]).to(device)
+        batch = collate([decoded[i] for i in idx]).to(device)
         h, m = run_encoder(encoder, batch, modality)
         for i, uid, row, mk in zip(idx, batch.ids, h.float().cpu(), m.cpu()):
             kept = row[mk]
@@ -214,7 +213,10 @@ def _encode_chunk(encoder: torch.nn.Module, chunk: list[Sample], modality: str, 
                 raise DataError(f"{where}: the encoder gave {'no' if kept.shape[0] == 0 else 'NaN/inf'} features "
                                 f"for utterance '{uid}'; check its {modality} input")
             rows[i] = kept.numpy()
-    return np.concatenate(rows).astype(np.float32), np.asarray([r.shape[0] for r in rows], dtype=np.int64)
+    if not rows:
+        return np.zeros((0, 0), dtype=np.float32), np.zeros(0, dtype=np.int64), []
+    return (np.concatenate(rows).astype(np.float32), np.asarray([r.shape[0] for r in rows], dtype=np.int64),
+            [s.id for s in decoded])
 
 
 @torch.no_grad()
@@ -242,10 +244,10 @@ def extract(corpus: Corpus, modality: str, spec: Any, registry: Any, *, device: 
         for c in range(n_chunks):
             part = folder / f"part-{c:05d}.npz"
             if not part.is_file():
-                feats, lengths = _encode_chunk(encoder, samples[c * CHUNK:(c + 1) * CHUNK], modality, device,
-                                               batch_size, f"{where} ({corpus.name})")
+                feats, lengths, ids = _encode_chunk(encoder, samples[c * CHUNK:(c + 1) * CHUNK], modality,
+                                                    device, batch_size, f"{where} ({corpus.name})")
                 tmp = folder / f".part-{c:05d}.{os.getpid()}.npz"
-                np.savez(tmp, feats=feats, lengths=lengths)
+                np.savez(tmp, feats=feats, lengths=lengths, ids=np.asarray(ids, dtype=str))
                 os.replace(tmp, part)
             if progress is not None:
                 progress(min((c + 1) * CHUNK, len(samples)), len(samples))
@@ -253,23 +255,28 @@ def extract(corpus: Corpus, modality: str, spec: Any, registry: Any, *, device: 
         empty = sum(1 for t in texts if isinstance(t, str) and not t.strip())
         meta = {"dataset": corpus.name, "modality": modality, "encoder": node, "fingerprint": fp,
                 "empty_texts": empty, "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
-        _assemble(folder, [s.id for s in samples], n_chunks, meta)
+        _assemble(folder, n_chunks, meta)
     index = _read_index(folder)
     return ExtractResult(folder, False, len(samples), index["dim"], index["pooled"], time.perf_counter() - t0, empty)
 
 
-def _assemble(folder: Path, ids: list[str], n_chunks: int, meta: dict[str, Any]) -> None:
+def _assemble(folder: Path, n_chunks: int, meta: dict[str, Any]) -> None:
     """Stream the chunk files into ``data.npy``, then write ``index.json`` (both atomically) and drop the chunks."""
     parts = [folder / f"part-{c:05d}.npz" for c in range(n_chunks)]
     lengths = np.concatenate([np.load(p)["lengths"] for p in parts])
-    dim = int(np.load(parts[0])["feats"].shape[1])
+    ids = [str(u) for p in parts for u in np.load(p)["ids"]]
+    if not ids:
+        raise DataError(f"feature cache '{folder}': no utterance had usable input ({meta['modality']} all silent "
+                        "or empty)")
+    dim = max(int(np.load(p)["feats"].shape[1]) for p in parts)
     tmp = folder / f".data.{os.getpid()}.npy"
     out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(int(lengths.sum()), dim))
     row = 0
     for p in parts:
         feats = np.load(p)["feats"]
-        out[row:row + len(feats)] = feats
-        row += len(feats)
+        if len(feats):
+            out[row:row + len(feats)] = feats
+            row += len(feats)
     out.flush()
     del out
     os.replace(tmp, folder / "data.npy")
@@ -328,10 +335,16 @@ def apply_features(corpus: Corpus, features: dict[str, Any], registry: Any, devi
             res = extract(corpus, modality, spec, registry, device=str(resolve_device(device)), progress=progress)
         replaced[modality] = load_cached(res.path)
         caches[modality] = str(res.path)
-    samples = [dataclasses.replace(s, modalities={**s.modalities, **{m: v[s.id] for m, v in replaced.items()}})
-               for s in corpus.samples]
+    samples = [dataclasses.replace(s, modalities=_with_features(s.modalities, replaced, s.id)) for s in corpus.samples]
     return dataclasses.replace(corpus, samples=samples,
                                info={**corpus.info, "features": dict(features), "feature_cache": caches})
+
+
+def _with_features(mods: dict[str, Any], replaced: dict[str, dict[str, Any]], uid: str) -> dict[str, Any]:
+    """The utterance's modalities with cached features in place of raw inputs; a modality the cache has
+    no row for (missing or silent input) is absent for this utterance."""
+    out = {**mods, **{m: rows[uid] for m, rows in replaced.items() if uid in rows}}
+    return {m: v for m, v in out.items() if m not in replaced or uid in replaced[m]}
 
 
 def cache_entries() -> list[dict[str, Any]]:

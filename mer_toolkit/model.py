@@ -59,6 +59,15 @@ def _call(module: nn.Module, takes_batch: bool, *args: Any, batch: Batch) -> Par
     return as_part_output(module(*args, batch=batch) if takes_batch else module(*args))
 
 
+def _mask_absent(x: torch.Tensor, mask: torch.Tensor, present: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Zero the encoded rows of utterances that lack the modality and mask them out (whatever the encoder
+    made of their empty input)."""
+    if present is None or bool(present.all()):
+        return x, mask
+    keep = present.to(x.device)
+    return x * keep.view(-1, *([1] * (x.dim() - 1))).to(x.dtype), mask & keep.unsqueeze(1)
+
+
 class ComposedModel(nn.Module):
     """A model assembled from registered parts; see the module docstring for the data flow."""
 
@@ -185,7 +194,7 @@ class ComposedModel(nn.Module):
                 raise RunError(f"the model needs modality '{m}' but the batch has {sorted(batch.inputs)}")
             out = collect(f"encoders.{m}", _call(enc, self._takes_batch[f"encoders.{m}"], batch.inputs[m],
                                                  batch.masks.get(m), batch=batch))
-            feats[m], masks[m] = out
+            feats[m], masks[m] = _mask_absent(*out, batch.present.get(m))
         for m, ad in self.adapters.items():
             feats[m] = collect(f"adapters.{m}", _call(ad, self._takes_batch[f"adapters.{m}"], feats[m], masks[m],
                                                       batch=batch))

@@ -17,6 +17,8 @@ from typing import Any
 
 from .published import PublishedFigures, find_published
 
+from .data.guardrails import summarize_checks
+
 __all__ = ["METRICS", "dedupe", "summarize", "markdown_table", "write_reports", "write_plots"]
 
 METRICS = ("wa", "ua", "wf1", "macro_f1")
@@ -53,6 +55,7 @@ def summarize(records: list[dict[str, Any]], published: Sequence[PublishedFigure
             row[m], row[f"{m}_std"] = _mean_std([r["metrics"]["test"][m] for r in recs])
         ref = find_published(list(published), model, dataset)
         row["published"] = {"text": ref.text(), "source": ref.source} if ref else None
+        row["guardrails"] = summarize_checks([(r.get("guardrails") or {}).get("status", "unchecked") for r in recs])
         rows.append(row)
     return rows
 
@@ -74,17 +77,20 @@ def _published_text(row: dict[str, Any]) -> str:
 def markdown_table(rows: list[dict[str, Any]]) -> str:
     """Markdown table; the best mean per dataset and metric is bold."""
     best = _best(rows)
-    head = ["dataset", "model", "runs", *[LABELS[m] for m in METRICS], "published (not ours)"]
+    head = ["dataset", "model", "runs", *[LABELS[m] for m in METRICS], "guardrails", "published (not ours)"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         cells = []
         for m in METRICS:
             text = f"{r[m]:.2f} ± {r[f'{m}_std']:.2f}"
             cells.append(f"**{text}**" if (r["dataset"], r["model"], m) in best else text)
-        lines.append("| " + " | ".join([r["dataset"], r["model"], str(r["n"]), *cells, _published_text(r)]) + " |")
+        lines.append("| " + " | ".join([r["dataset"], r["model"], str(r["n"]), *cells, r.get("guardrails", "unchecked"),
+                                        _published_text(r)]) + " |")
     sources = sorted({r["published"]["source"] for r in rows if r.get("published")})
     notes = [f"Mean ± std over seeds and folds of the test split; the epoch was selected on validation "
-             f"({rows[0]['selection'] if rows else ''}); best per dataset in bold."]
+             f"({rows[0]['selection'] if rows else ''}); best per dataset in bold. Guardrails: 'clean' = no "
+             "utterance in two splits, selection not on test, train/test speakers disjoint where the protocol "
+             "claims speaker independence; otherwise the violation."]
     notes += [f"Published figures: {s}." for s in sources]
     return "\n".join(lines) + "\n\n" + "\n".join(notes) + "\n"
 
@@ -109,7 +115,8 @@ def write_reports(rows: list[dict[str, Any]], out: Path) -> list[Path]:
     paths = {ext: out / f"summary.{ext}" for ext in ("md", "csv", "json", "tex")}
     paths["md"].write_text(markdown_table(rows))
     buf = io.StringIO()
-    fields = ["dataset", "model", "n", "protocol", *[x for m in METRICS for x in (m, f"{m}_std")], "published"]
+    fields = ["dataset", "model", "n", "protocol", *[x for m in METRICS for x in (m, f"{m}_std")], "guardrails",
+              "published"]
     writer = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
     writer.writeheader()
     for r in rows:

@@ -1,9 +1,10 @@
 """Generate miniature IEMOCAP, MELD and M3ED corpora in their exact release layouts (tests/fixtures/).
 
 Speech is synthesised with espeak-ng; each emotion gets its own pitch and rate so that the audio
-carries the label, and sox converts it to 16 kHz mono. MELD and M3ED clips are wrapped in MP4
-containers (AAC audio) with ffmpeg, as in their releases. Small ERC-style feature pickles are written
-too. Deterministic: the same files every run. Run: `python scripts/make_fixtures.py [--out DIR]`.
+carries the label, and sox converts it to 16 kHz mono. MELD clips are wrapped in MP4 containers (AAC
+audio) with ffmpeg and M3ED speech is kept as ``modality_speech/<Speaker>_<utt>.wav``, as in their
+releases. One small pickle per published ERC layout is written too (``--only pickles`` needs no tools).
+Deterministic: the same files every run. Run: `python scripts/make_fixtures.py [--out DIR] [--only ...]`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ VOICE = {  # emotion → (pitch 0-99, words per minute, amplitude)
     "anger": (70, 220, 180), "joy": (85, 200, 150), "neutral": (45, 150, 100), "sadness": (20, 110, 70),
     "surprise": (95, 240, 160), "fear": (75, 260, 90), "disgust": (35, 140, 130),
     "Happy": (85, 200, 150), "Neutral": (45, 150, 100), "Sad": (20, 110, 70), "Anger": (70, 220, 180),
+    "Surprise": (95, 240, 160), "Fear": (75, 260, 90), "Disgust": (35, 140, 130),
 }
 LINES = ["I cannot believe you did that.", "Well, that is fine with me.", "Please tell me what happened.",
          "We should go home now.", "This is the best day ever.", "Leave me alone."]
@@ -102,51 +104,101 @@ def meld(out: Path) -> None:
 
 
 def m3ed(out: Path) -> None:
-    """One dialogue in each of three series (train/val/test), three utterances, mp4 clips per series."""
-    emotions = ["Happy", "Neutral", "Sad", "Anger", "Neutral", "Happy", "Sad", "Anger", "Neutral"]
+    """Series a (train, two dialogues), b (val), c (test); speech as the release keeps it,
+    ``modality_speech/<Speaker>_<utt>.wav``. In seriesa's second dialogue the same two characters
+    speak with their letters swapped, as dialogue-local letters do in the release."""
+    emotions = ["Happy", "Neutral", "Sad", "Anger", "Neutral", "Happy", "Sad", "Anger", "Neutral", "Surprise",
+                "Disgust", "Fear"]
+    cast = {"seriesa": ("李雷", "韩梅梅"), "seriesb": ("张伟", "王芳"), "seriesc": ("刘洋", "陈静")}
+    dialogues = [("train", "seriesa", 1, False), ("train", "seriesa", 2, True), ("val", "seriesb", 1, False),
+                 ("test", "seriesc", 1, False)]
     annotation: dict = {}
-    split_names = {"train": "seriesa", "val": "seriesb", "test": "seriesc"}
     k = 0
-    for split, series in split_names.items():
-        dia = f"{series}_1"
+    for _, series, n, swapped in dialogues:
+        dia = f"{series}_{n}"
         dialog = {}
         for u in range(3):
             utt = f"{dia}_{u + 1}"
             emo = emotions[k]
             k += 1
             text = ["你好，今天怎么样？", "我很好，谢谢。", "我们走吧。"][u]
-            dialog[utt] = {"StartTime": f"00:00:0{u}:00", "EndTime": f"00:00:0{u}:20", "Text": text,
-                           "Speaker": "AB"[u % 2],
+            letter = "AB"[u % 2]
+            dialog[utt] = {"StartTime": f"00:00:0{u}:00", "EndTime": f"00:00:0{u}:20", "Text": text, "Speaker": letter,
                            "EmoAnnotation": {"EmoAnnotator1": [emo], "EmoAnnotator2": [emo], "EmoAnnotator3": [emo],
                                              "final_mul_emo": [emo], "final_main_emo": emo}}
-            with tempfile.TemporaryDirectory() as tmp:
-                wav = Path(tmp) / "a.wav"
-                speak(text, emo, wav, voice="cmn")
-                to_mp4(wav, out / "clips" / series / f"{utt}.mp4")
-        annotation[series] = {dia: {"SpeakerInfo": {"A": {"Gender": "female"}, "B": {"Gender": "male"}}, "Dialog": dialog}}
+            speak(text, emo, out / "modality_speech" / f"{letter}_{utt}.wav", voice="cmn")
+        first, second = cast[series][::-1] if swapped else cast[series]
+        info = {"A": {"Name": first, "Gender": "male"}, "B": {"Name": second, "Gender": "female"}}
+        annotation.setdefault(series, {})[dia] = {"SpeakerInfo": info, "Dialog": dialog}
     (out / "annotation.json").write_text(json.dumps(annotation, ensure_ascii=False, indent=1), encoding="utf-8")
     (out / "splitInfo").mkdir(parents=True, exist_ok=True)
-    for split, series in split_names.items():
+    for split, series in (("train", "seriesa"), ("val", "seriesb"), ("test", "seriesc")):
         (out / "splitInfo" / f"movie_list_{split}.txt").write_text(series + "\n")
-    (out / "splitInfo" / "movie_list_total.txt").write_text("\n".join(split_names.values()) + "\n")
+    (out / "splitInfo" / "movie_list_total.txt").write_text("seriesa\nseriesb\nseriesc\n")
 
 
-def feature_pickle(path: Path, dialogues: dict[str, int], train: list[str], test: list[str], classes: int,
-                   extra: int = 0, seed: int = 0) -> None:
-    """An ERC feature pickle with the 9-item layout (+``extra`` trailing items) and learnable features."""
-    rng = np.random.default_rng(seed)
-    ids, spk, lab, txt, aud, vis, sent = {}, {}, {}, {}, {}, {}, {}
-    protos = rng.normal(size=(classes, 3, 16)).astype(np.float32)
+def _dialogue_fields(rng: np.random.Generator, dialogues: dict, classes: int, speakers: str | int,
+                     dims: tuple[int, ...]) -> dict[str, dict]:
+    """Per-dialogue fields with features that carry the label: speakers as letters ('M'/'F', 'A'/'B') or
+    one-hot lists of ``speakers`` ints (MELD), python-int labels, float vectors, sentences."""
+    protos = [rng.normal(size=(classes, d)) for d in dims]
+    out: dict[str, dict] = {"ids": {}, "speakers": {}, "labels": {}, "sentiment": {}, "sentences": {},
+                            **{f"f{i}": {} for i in range(len(dims))}}
     for dia, n in dialogues.items():
         labels = [int(x) for x in rng.integers(0, classes, n)]
-        ids[dia] = [f"{dia}_{'FM'[k % 2]}{k:03d}" for k in range(n)]
-        spk[dia] = ["FM"[k % 2] for k in range(n)]
-        lab[dia] = labels
-        txt[dia] = [protos[c, 0] + 0.5 * rng.normal(size=16).astype(np.float32) for c in labels]
-        aud[dia] = [protos[c, 1] + 0.5 * rng.normal(size=16).astype(np.float32) for c in labels]
-        vis[dia] = [protos[c, 2] + 0.5 * rng.normal(size=16).astype(np.float32) for c in labels]
-        sent[dia] = [f"sentence {k}" for k in range(n)]
-    data = [ids, spk, lab, txt, aud, vis, sent, train, test] + [[] for _ in range(extra)]
+        who = [k % 2 for k in range(n)]
+        if isinstance(speakers, str):
+            counters = {g: 0 for g in speakers}
+            ids = []
+            for w in who:
+                g = speakers[w]
+                ids.append(f"{dia}_{g}{counters[g]:03d}")
+                counters[g] += 1
+            out["ids"][dia], out["speakers"][dia] = ids, [speakers[w] for w in who]
+        else:
+            out["ids"][dia] = list(range(n))
+            out["speakers"][dia] = [[int(i == w) for i in range(speakers)] for w in who]
+        out["labels"][dia], out["sentiment"][dia] = labels, [min(c, 2) for c in labels]
+        mark = "'" if isinstance(speakers, str) else "\x92"  # MELD's old files carry cp1252 bytes read as latin-1
+        out["sentences"][dia] = [f"sentence {k} of {dia}{mark}s talk" for k in range(n)]
+        for i, p in enumerate(protos):
+            out[f"f{i}"][dia] = [(p[c] + 0.5 * rng.normal(size=p.shape[1])).astype(np.float32) for c in labels]
+    return out
+
+
+def erc_pickles(out: Path) -> None:
+    """One file per published ERC layout, each with its own field order and value types (small dims)."""
+    rng = np.random.default_rng(0)
+    dias = {f"Ses0{s}{g}_impro0{k}": 6 for s in range(1, 6) for g in "FM" for k in range(1, 4)}
+    test = [d for d in dias if d.startswith("Ses05")]
+    train = [d for d in dias if d not in test]
+    f = _dialogue_fields(rng, dias, 6, "MF", (16, 16, 16))
+    write(out / "IEMOCAP_features.pkl", [f["ids"], f["speakers"], f["labels"], f["f0"], f["f1"], f["f2"],
+                                         f["sentences"], train, test])
+    cosmic = _dialogue_fields(rng, dias, 6, "MF", (16, 16, 16, 16))
+    write(out / "iemocap_features_roberta.pkl", [cosmic["speakers"], cosmic["labels"], cosmic["f0"], cosmic["f1"],
+                                                 cosmic["f2"], cosmic["f3"], cosmic["sentences"], train[2:], test,
+                                                 train[:2]])
+    # MELD: one numbering across splits (train 0-1038, dev 1039-1152, test 1153-1432); DialogueRNN and
+    # MMGCN files list dev dialogues among the training ids.
+    mtrain, mdev, mtest = list(range(30)), list(range(1039, 1044)), list(range(1153, 1163))
+    mdias = {d: 5 for d in mtrain + mdev + mtest}
+    m = _dialogue_fields(rng, mdias, 7, 9, (16, 16, 16))
+    write(out / "MELD_features_raw.pkl", [m["ids"], m["speakers"], m["labels"], m["f0"], m["f1"], m["sentences"],
+                                          mtrain + mdev, mtest, m["sentiment"]])
+    write(out / "MELD_features_raw1.pkl", [m["ids"], m["speakers"], m["labels"], m["f0"], m["f1"], m["f2"],
+                                           m["sentences"], mtrain + mdev, mtest, m["sentiment"]])
+    write(out / "meld_cosmic.pkl", [m["speakers"], m["labels"], m["sentiment"], m["sentences"], mtrain, mtest, mdev])
+    write(out / "meld_features_roberta.pkl", [m["speakers"], m["labels"], m["sentiment"], m["f0"], m["f1"], m["f0"],
+                                              m["f1"], m["sentences"], mtrain, mtest, mdev])
+    edias = {f"series{s}_{k}": 4 for s in "abc" for k in (1, 2)}
+    e = _dialogue_fields(rng, edias, 7, "AB", (16, 16, 16))
+    e["ids"] = {d: [f"{d}_{k + 1}" for k in range(n)] for d, n in edias.items()}
+    write(out / "M3ED_features.pkl", [e["ids"], e["speakers"], e["labels"], e["f0"], e["f1"], e["f2"], e["sentences"],
+                                      ["seriesa_1", "seriesa_2"], ["seriesc_1", "seriesc_2"], ["seriesb_1", "seriesb_2"]])
+
+
+def write(path: Path, data: list) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as f:
         pickle.dump(data, f, protocol=2)
@@ -155,22 +207,24 @@ def feature_pickle(path: Path, dialogues: dict[str, int], train: list[str], test
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "tests" / "fixtures"))
+    parser.add_argument("--only", nargs="*", choices=["iemocap_raw", "meld_raw", "m3ed_raw", "pickles"],
+                        help="rebuild only these (default: all)")
     args = parser.parse_args()
-    need("espeak-ng", "sox", "ffmpeg")
     out = Path(args.out)
+    chosen = set(args.only or ["iemocap_raw", "meld_raw", "m3ed_raw", "pickles"])
+    if chosen - {"pickles"}:
+        need("espeak-ng", "sox", "ffmpeg")
     for name, build in (("iemocap_raw", iemocap), ("meld_raw", meld), ("m3ed_raw", m3ed)):
+        if name not in chosen:
+            continue
         target = out / name
         shutil.rmtree(target, ignore_errors=True)
         target.mkdir(parents=True)
         build(target)
         print(f"wrote {target}")
-    dias = {f"Ses0{s}{g}_impro0{k}": 6 for s in range(1, 6) for g in "FM" for k in range(1, 4)}
-    test = [d for d in dias if d.startswith("Ses05")]
-    feature_pickle(out / "pickles" / "IEMOCAP_features.pkl", dias, [d for d in dias if d not in test], test, 6)
-    mdias = {str(d): 5 for d in range(40)}
-    feature_pickle(out / "pickles" / "MELD_features_raw1.pkl", mdias, [str(d) for d in range(30)],
-                   [str(d) for d in range(30, 40)], 7, extra=1, seed=1)
-    print(f"wrote {out / 'pickles'}")
+    if "pickles" in chosen:
+        erc_pickles(out / "pickles")
+        print(f"wrote {out / 'pickles'}")
 
 
 if __name__ == "__main__":

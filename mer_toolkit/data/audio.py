@@ -12,9 +12,15 @@ import torch
 from ..errors import DataError
 from .sample import Waveform
 
-__all__ = ["load_waveform", "VIDEO_SUFFIXES"]
+__all__ = ["load_waveform", "is_silent", "VIDEO_SUFFIXES", "SILENCE_PEAK"]
 
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".avi", ".webm", ".mov")
+SILENCE_PEAK = 1e-4  # below -80 dBFS everywhere: no speech to encode (MELD has such test clips)
+
+
+def is_silent(wav: Waveform) -> bool:
+    """True when the waveform never rises above ``SILENCE_PEAK``; such a clip counts as absent audio."""
+    return wav.samples.numel() == 0 or float(wav.samples.abs().max()) < SILENCE_PEAK
 
 
 def _ffmpeg_wav(path: Path, sample_rate: int | None) -> bytes:

@@ -45,8 +45,13 @@ class Corpus:
 
     @property
     def modalities(self) -> list[str]:
-        """Modalities present in the first sample (datasets keep them uniform)."""
-        return list(self.samples[0].modalities) if self.samples else []
+        """Modalities any utterance has (presence is per utterance: see ``absent``)."""
+        return list(dict.fromkeys(m for s in self.samples for m in s.modalities))
+
+    def absent(self) -> dict[str, list[str]]:
+        """Modality → ids of the utterances that lack it (a missing clip, a file without that stream)."""
+        mods = self.modalities
+        return {m: ids for m in mods if (ids := [s.id for s in self.samples if m not in s.modalities])}
 
     def label_counts(self, samples: list[Sample] | None = None) -> dict[str, int]:
         """Utterances per label name (``unlabeled`` for -1)."""
@@ -95,9 +100,14 @@ class Fold:
 
 
 class Protocol:
-    """A named rule that turns a corpus into folds. Subclasses implement ``folds``."""
+    """A named rule that turns a corpus into folds. Subclasses implement ``folds``.
+
+    ``speaker_independent`` is the protocol's claim that no test speaker is seen in training; the
+    guardrails check it on every fold.
+    """
 
     name = "protocol"
+    speaker_independent = False
 
     def folds(self, corpus: Corpus) -> list[Fold]:
         raise NotImplementedError

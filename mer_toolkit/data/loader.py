@@ -10,10 +10,10 @@ from dataclasses import replace
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from ..errors import ConfigError
-from .audio import load_waveform
+from ..errors import ConfigError, DataError
+from .audio import is_silent, load_waveform
 from .feature_rows import FeatureRows
-from .sample import Sample, collate
+from .sample import Sample, Waveform, collate
 
 __all__ = ["SampleDataset", "EpochShuffleSampler", "DialogueBatchSampler", "make_loader", "input_dims"]
 
@@ -21,7 +21,8 @@ AUDIO_MODALITIES = ("audio",)
 
 
 class SampleDataset(Dataset):
-    """Indexable samples; audio given as a file path is decoded when the sample is read."""
+    """Indexable samples; audio given as a file path is decoded when the sample is read, and a silent
+    clip leaves that utterance without audio (the others keep theirs)."""
 
     def __init__(self, samples: Sequence[Sample], sample_rate: int = 16000) -> None:
         self.samples = list(samples)
@@ -35,6 +36,7 @@ class SampleDataset(Dataset):
         if any(m in AUDIO_MODALITIES and isinstance(v, str) for m, v in s.modalities.items()):
             mods = {m: load_waveform(v, self.sample_rate) if m in AUDIO_MODALITIES and isinstance(v, str) else v
                     for m, v in s.modalities.items()}
+            mods = {m: v for m, v in mods.items() if not (isinstance(v, Waveform) and is_silent(v))}
             s = replace(s, modalities=mods)
         return s
 
@@ -67,6 +69,11 @@ class DialogueBatchSampler(Sampler[list[int]]):
 
     def __init__(self, samples: Sequence[Sample], dialogues_per_batch: int, shuffle: bool, seed: int = 0,
                  rank: int = 0, world: int = 1) -> None:
+        unknown = [s for s in samples if s.position < 0]
+        if unknown:
+            hint = unknown[0].meta.get("order_from", "give the dataset a source of turn order")
+            raise DataError(f"batching by dialogue needs turn order, but {len(unknown)} of {len(samples)} utterances "
+                            f"have unknown positions (e.g. {unknown[0].id}): {hint}")
         groups: dict[str, list[int]] = defaultdict(list)
         for i, s in enumerate(samples):
             groups[s.dialogue_id].append(i)
@@ -114,7 +121,9 @@ def make_loader(samples: Sequence[Sample], batch_size: int, *, shuffle: bool, ba
 
 
 def input_dims(samples: Sequence[Sample]) -> dict[str, int | None]:
-    """Feature width per modality (None for raw text/audio that an encoder consumes)."""
-    first = samples[0]
-    return {m: int(v.shape[-1]) if isinstance(v, (torch.Tensor, FeatureRows)) else None
-            for m, v in first.modalities.items()}
+    """Feature width per modality, from the first utterance that has it (None for raw text/audio)."""
+    first: dict[str, object] = {}
+    for s in samples:
+        for m, v in s.modalities.items():
+            first.setdefault(m, v)
+    return {m: int(v.shape[-1]) if isinstance(v, (torch.Tensor, FeatureRows)) else None for m, v in first.items()}

@@ -8,6 +8,9 @@ A modality value in a sample is one of
 
 ``collate`` turns tensors into ``[B, T, D]`` with a boolean mask ``[B, T]`` (True = real step;
 pooled vectors become ``T = 1``), waveforms into ``[B, S]`` with a mask, and strings into lists.
+
+Modality presence is per utterance: a sample without a modality (a missing or silent clip) gets a
+zero row whose mask is all False, and ``Batch.present[m]`` is False for it.
 """
 
 from __future__ import annotations
@@ -50,7 +53,8 @@ class Batch:
 
     ``inputs[m]`` is ``[B, T, D]`` features, ``[B, S]`` waveforms or a list of strings;
     ``masks[m]`` is the matching boolean mask (absent for strings). ``dialogue_index[b]`` numbers the
-    dialogues inside the batch (0..n-1) so context models can group utterances.
+    dialogues inside the batch (0..n-1) so context models can group utterances. ``present[m]`` ``[B]``
+    is False where an utterance lacks modality ``m`` (its row is zeros, its mask all False).
     """
 
     ids: list[str]
@@ -62,6 +66,7 @@ class Batch:
     positions: torch.Tensor
     speakers: list[str]
     sample_rates: dict[str, int] = field(default_factory=dict)
+    present: dict[str, torch.Tensor] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -86,6 +91,7 @@ class Batch:
             positions=move(self.positions),
             speakers=self.speakers,
             sample_rates=self.sample_rates,
+            present={k: move(v) for k, v in self.present.items()},
         )
 
     def pin_memory(self) -> Batch:
@@ -96,13 +102,14 @@ class Batch:
 
         return Batch(self.ids, pin(self.labels), {k: pin(v) for k, v in self.inputs.items()},
                      {k: pin(v) for k, v in self.masks.items()}, self.dialogue_ids,
-                     pin(self.dialogue_index), pin(self.positions), self.speakers, self.sample_rates)
+                     pin(self.dialogue_index), pin(self.positions), self.speakers, self.sample_rates,
+                     {k: pin(v) for k, v in self.present.items()})
 
 
 def pad_sequences(items: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Stack ``[T_i, ...]`` tensors into ``[B, T_max, ...]`` plus a ``[B, T_max]`` bool mask."""
+    """Stack ``[T_i, ...]`` tensors into ``[B, T_max, ...]`` plus a ``[B, T_max]`` bool mask (T_max ≥ 1)."""
     lengths = [int(x.shape[0]) for x in items]
-    t_max = max(lengths) if lengths else 0
+    t_max = max([1, *lengths])
     first = items[0]
     out = first.new_zeros((len(items), t_max, *first.shape[1:]))
     mask = torch.zeros(len(items), t_max, dtype=torch.bool)
@@ -112,9 +119,19 @@ def pad_sequences(items: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Te
     return out, mask
 
 
+def _absent_like(first: Any) -> Any:
+    """The stand-in for a missing modality: empty text, a zero-length waveform, a zero-length feature sequence."""
+    if isinstance(first, str):
+        return ""
+    if isinstance(first, Waveform):
+        return Waveform(first.samples.new_zeros(0), first.sample_rate)
+    return first.new_zeros((0, first.shape[-1]))
+
+
 def _collate_modality(name: str, values: list[Any], ids: list[str]) -> tuple[Any, torch.Tensor | None, int | None]:
-    values = [as_tensor(v) for v in values]
-    first = values[0]
+    values = [None if v is None else as_tensor(v) for v in values]
+    first = next(v for v in values if v is not None)  # collate only asks for modalities some sample has
+    values = [_absent_like(first) if v is None else v for v in values]
     if isinstance(first, str):
         return list(values), None, None
     if isinstance(first, Waveform):
@@ -143,12 +160,14 @@ def _collate_modality(name: str, values: list[Any], ids: list[str]) -> tuple[Any
 def collate(samples: Sequence[Sample]) -> Batch:
     """Pad a list of samples into a ``Batch`` (the default ``collate_fn`` of every loader)."""
     ids = [s.id for s in samples]
-    modalities = list(samples[0].modalities)
+    modalities = list(dict.fromkeys(m for s in samples for m in s.modalities))
     inputs: dict[str, Any] = {}
     masks: dict[str, torch.Tensor] = {}
     rates: dict[str, int] = {}
+    present: dict[str, torch.Tensor] = {}
     for m in modalities:
-        value, mask, rate = _collate_modality(m, [s.modalities[m] for s in samples], ids)
+        value, mask, rate = _collate_modality(m, [s.modalities.get(m) for s in samples], ids)
+        present[m] = torch.tensor([m in s.modalities for s in samples], dtype=torch.bool)
         inputs[m] = value
         if mask is not None:
             masks[m] = mask
@@ -166,4 +185,5 @@ def collate(samples: Sequence[Sample]) -> Batch:
         positions=torch.tensor([s.position for s in samples], dtype=torch.long),
         speakers=[s.speaker for s in samples],
         sample_rates=rates,
+        present=present,
     )

@@ -63,8 +63,9 @@ def test_m3ed_split_files(reg, shared_data: Path, tmp_path: Path) -> None:
     shutil.copytree(shared_data / "m3ed" / "splitInfo", root / "splitInfo")
     series = {s: (root / "splitInfo" / f"movie_list_{s}.txt").read_text().split() for s in ("train", "val", "test")}
     assert [len(v) for v in series.values()] == [38, 7, 11]
-    ann = {name: {f"{name}_1": {"Dialog": {f"{name}_1_1": {"Text": "x", "Speaker": "A",
-                                                             "EmoAnnotation": {"final_main_emo": "Happy"}}}}}
+    ann = {name: {f"{name}_1": {"SpeakerInfo": {"A": {"Name": "x"}},
+                                "Dialog": {f"{name}_1_1": {"Text": "x", "Speaker": "A",
+                                                           "EmoAnnotation": {"final_main_emo": "Happy"}}}}}
            for v in series.values() for name in v}
     (root / "annotation.json").write_text(json.dumps(ann))
     corpus = reg.dataset.get("m3ed")(root=str(root))
@@ -75,10 +76,10 @@ def test_m3ed_split_files(reg, shared_data: Path, tmp_path: Path) -> None:
 
 # -- raw-layout fixtures ---------------------------------------------------------------------------
 @pytest.mark.parametrize("name,root,n", [("iemocap", "iemocap_raw", 16), ("iemocap6", "iemocap_raw", 20),
-                                         ("meld", "meld_raw", 18), ("m3ed", "m3ed_raw", 9)])
+                                         ("meld", "meld_raw", 18), ("m3ed", "m3ed_raw", 12)])
 def test_raw_fixtures_load_to_batches_with_audio(reg, name: str, root: str, n: int) -> None:
-    if shutil.which("ffmpeg") is None and name in ("meld", "m3ed"):
-        pytest.skip("ffmpeg is not installed: MELD/M3ED clips are mp4")
+    if shutil.which("ffmpeg") is None and name == "meld":
+        pytest.skip("ffmpeg is not installed: MELD clips are mp4")
     corpus = reg.dataset.get(name)(root=str(FIX / root))
     assert len(corpus.samples) == n and corpus.problems == [] and corpus.modalities == ["text", "audio"]
     ds = SampleDataset(corpus.samples[:4])
@@ -101,7 +102,7 @@ def test_raw_fixture_trains_end_to_end_with_extracted_features(tmp_path: Path, m
     assert rec["fold"] == "session5" and rec["sizes"]["test"] == 3
 
 
-@pytest.mark.parametrize("name,file,n", [("iemocap6", "IEMOCAP_features.pkl", 180), ("meld", "MELD_features_raw1.pkl", 200)])
+@pytest.mark.parametrize("name,file,n", [("iemocap6", "IEMOCAP_features.pkl", 180), ("meld", "MELD_features_raw1.pkl", 225)])
 def test_feature_pickles_train(reg, name: str, file: str, n: int, tmp_path: Path) -> None:
     corpus = reg.dataset.get(name)(root=str(FIX / "pickles" / file))
     assert len(corpus.samples) == n and set(corpus.modalities) == {"text", "audio", "visual"}
@@ -174,7 +175,7 @@ def test_meld_csv_missing_column_and_unknown_emotion(tmp_path: Path, reg) -> Non
 def test_pickles_of_the_wrong_shape_or_with_code_are_refused(tmp_path: Path, reg) -> None:
     wrong = tmp_path / "IEMOCAP_features.pkl"
     wrong.write_bytes(pickle.dumps([{}, {}, {}]))
-    with pytest.raises(DataError, match="expected the 9-item"):
+    with pytest.raises(DataError, match="unknown layout of 3 items"):
         reg.dataset.get("iemocap6")(root=str(wrong))
 
     class Payload:

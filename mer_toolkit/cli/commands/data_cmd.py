@@ -1,4 +1,4 @@
-"""``mer data stats``: utterances, dialogues and label counts per split (or fold), and every problem found."""
+"""``mer data stats``: counts per split (or fold) and every problem found; ``mer data list``: one row per utterance."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from ...errors import DataError
 from ..output import console, print_json, simple_table
 
 
-def collect_stats(dataset: str, root: str | None, protocol: str | None, options: dict[str, Any]) -> dict[str, Any]:
-    """Read the dataset leniently (``strict=False``) and describe its folds."""
+def load_corpus(dataset: str, root: str | None, options: dict[str, Any]) -> Any:
+    """Read the dataset leniently (``strict=False``): problems are listed, not raised."""
     from ...config import build_part
     from ...experiment import dataset_node
     from ...plugins import get_registry
@@ -22,7 +22,25 @@ def collect_stats(dataset: str, root: str | None, protocol: str | None, options:
         node["root"] = root
     if "strict" in reg.dataset.info(node["type"])["signature"]:
         node["strict"] = False
-    corpus = build_part("dataset", node, reg, path="dataset")
+    return build_part("dataset", node, reg, path="dataset")
+
+
+def silent_audio(corpus: Any) -> list[str]:
+    """Ids of utterances whose audio file decodes to silence (they train without audio)."""
+    from ...data.audio import is_silent, load_waveform
+
+    return [s.id for s in corpus.samples
+            if isinstance(s.modalities.get("audio"), str) and is_silent(load_waveform(s.modalities["audio"]))]
+
+
+def collect_stats(dataset: str, root: str | None, protocol: str | None, options: dict[str, Any],
+                  decode: bool = False) -> dict[str, Any]:
+    """Read the dataset leniently and describe its folds; ``decode`` also reads every audio file for silence."""
+    from ...experiment import fold_guardrails
+    from ...plugins import get_registry
+
+    reg = get_registry()
+    corpus = load_corpus(dataset, root, options)
     proto_name = protocol or corpus.default_protocol
     try:
         folds = reg.protocol.get(proto_name, where="--protocol")().folds(corpus)
@@ -32,12 +50,14 @@ def collect_stats(dataset: str, root: str | None, protocol: str | None, options:
                            "dialogues": len({s.dialogue_id for s in corpus.samples}),
                            "speakers": len({s.speaker for s in corpus.samples}), "labels": corpus.label_names,
                            "label_counts": corpus.label_counts(), "modalities": corpus.modalities,
-                           "protocol": proto_name, "folds": [], "problems": list(corpus.problems)}
+                           "protocol": proto_name, "folds": [], "problems": list(corpus.problems),
+                           "absent": corpus.absent(), "silent_audio": silent_audio(corpus) if decode else None}
     unlabeled = sum(1 for s in corpus.samples if s.label < 0)
     if unlabeled:
         out["problems"].append(f"{unlabeled} utterance(s) have no label")
     for f in folds:
-        fold: dict[str, Any] = {"name": f.name}
+        f.protocol = f.protocol or proto_name
+        fold: dict[str, Any] = {"name": f.name, "guardrails": fold_guardrails(f, reg)["status"]}
         for split in ("train", "val", "test"):
             ss = getattr(f, split)
             fold[split] = {"utterances": len(ss), "dialogues": len({s.dialogue_id for s in ss}),
@@ -46,14 +66,53 @@ def collect_stats(dataset: str, root: str | None, protocol: str | None, options:
     return out
 
 
-def cmd_stats(args: argparse.Namespace) -> int:
-    options = {}
-    for item in args.option:
-        from ...config import parse_override
+def utterance_rows(corpus: Any, split: str | None = None) -> list[dict[str, Any]]:
+    """One record per utterance as the reader produced it; position is None where turn order is unknown.
 
-        key, value = parse_override(item)
-        options[key] = value
-    stats = collect_stats(args.dataset, args.root, args.protocol, options)
+    The split is the one of the dataset's default protocol when it makes a single fold, else the file's own.
+    """
+    from ...plugins import get_registry
+
+    splits: dict[str, str] = {}
+    try:
+        folds = get_registry().protocol.get(corpus.default_protocol)().folds(corpus)
+    except DataError:
+        folds = []
+    if len(folds) == 1:
+        splits = {s.id: name for name in ("train", "val", "test") for s in getattr(folds[0], name)}
+    rows = []
+    for s in sorted(corpus.samples, key=lambda s: (s.dialogue_id, s.position, s.id)):
+        where = splits.get(s.id, s.meta.get("split"))
+        if split is not None and where != split:
+            continue
+        rows.append({"id": s.id, "split": where, "dialogue": s.dialogue_id,
+                     "position": s.position if s.position >= 0 else None, "speaker": s.speaker,
+                     "label": corpus.label_names[s.label] if s.label >= 0 else None,
+                     "modalities": sorted(s.modalities)})
+    return rows
+
+
+def _options(items: list[str]) -> dict[str, Any]:
+    from ...config import parse_override
+
+    return dict(parse_override(item) for item in items)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    corpus = load_corpus(args.dataset, args.root, _options(args.option))
+    rows = utterance_rows(corpus, args.split)
+    if args.json:
+        print_json(rows)
+        return 0
+    console.print(simple_table(None, ["id", "split", "dialogue", "position", "speaker", "label", "modalities"],
+                               [[r["id"], r["split"] or "-", r["dialogue"],
+                                 "unknown" if r["position"] is None else r["position"], r["speaker"], r["label"],
+                                 ",".join(r["modalities"])] for r in rows]))
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    stats = collect_stats(args.dataset, args.root, args.protocol, _options(args.option), args.decode)
     if args.json:
         print_json(stats)
         return 1 if stats["problems"] else 0
@@ -65,8 +124,17 @@ def cmd_stats(args: argparse.Namespace) -> int:
     for f in stats["folds"]:
         for split in ("train", "val", "test"):
             d = f[split]
-            rows.append([f["name"], split, d["dialogues"], d["utterances"], *[d["label_counts"].get(x, 0) for x in labels]])
-    console.print(simple_table(None, ["fold", "split", "dialogues", "utterances", *labels], rows))
+            rows.append([f["name"], split, d["dialogues"], d["utterances"], *[d["label_counts"].get(x, 0) for x in labels],
+                         f["guardrails"] if split == "train" else ""])
+    console.print(simple_table(None, ["fold", "split", "dialogues", "utterances", *labels, "guardrails"], rows))
+    for modality, ids in stats["absent"].items():
+        console.print(f"without {modality} ({len(ids)}): {', '.join(ids)}", markup=False)
+    if stats["silent_audio"]:
+        console.print(f"silent audio, trained without it ({len(stats['silent_audio'])}): "
+                      f"{', '.join(stats['silent_audio'])}", markup=False)
+    violations = [f"{f['name']}: {f['guardrails']}" for f in stats["folds"] if f["guardrails"] != "clean"]
+    if violations:
+        stats["problems"] = [*stats["problems"], *(f"guardrail violated in fold {v}" for v in violations)]
     if stats["problems"]:
         console.print(f"[yellow]{len(stats['problems'])} problem(s):[/]")
         for p in stats["problems"]:
@@ -79,15 +147,27 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "data", help="inspect datasets", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="`mer data stats DATASET --root PATH`: dialogues, utterances and label counts per split or fold, "
-                    "and every problem found in the files (missing audio, unknown labels, bad rows); exit 1 if any.",
+                    "and every problem found in the files (missing audio, unknown labels, bad rows); exit 1 if any. "
+                    "`mer data list DATASET --root PATH`: one row per utterance (id, split, dialogue, position, "
+                    "speaker, label, modalities present), to check a reader against the release.",
         epilog="examples:\n  mer data stats iemocap6 --root ../shared/data/iemocap/iemocap_cosmic.pkl --json\n"
-               "  mer data stats meld --root /data/MELD.Raw\n  mer data stats my_corpus.csv")
+               "  mer data stats meld --root /data/MELD.Raw\n  mer data stats my_corpus.csv\n"
+               "  mer data list iemocap6 --root ../shared/data/iemocap --option "
+               "order=../shared/data/iemocap/iemocap_cosmic.pkl --split test")
     sub = p.add_subparsers(dest="data_command", metavar="ACTION")
     s = sub.add_parser("stats", help="dataset statistics and problems")
     s.add_argument("dataset", help="dataset name or manifest file")
     s.add_argument("--root", help="dataset root (file or folder); default $MER_DATA_ROOT/<dataset>")
     s.add_argument("--protocol", help="split protocol (default: the dataset's own)")
     s.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="dataset option")
+    s.add_argument("--decode", action="store_true", help="also decode every audio file and list the silent ones")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_stats)
+    ls = sub.add_parser("list", help="one row per utterance: id, split, dialogue, position, speaker, label, modalities")
+    ls.add_argument("dataset", help="dataset name or manifest file")
+    ls.add_argument("--root", help="dataset root (file or folder); default $MER_DATA_ROOT/<dataset>")
+    ls.add_argument("--split", choices=["train", "val", "test"], help="only utterances of this split")
+    ls.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="dataset option")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(func=cmd_list)
     p.set_defaults(func=lambda a: (p.print_help(), 0)[1])

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from ...errors import DataError
-from ..safe_pickle import load_pickle
 from ..sample import Sample
+from ._erc_layouts import ErcFile
+from .label_maps import translate
 
-__all__ = ["resolve_root", "Problems", "read_erc_pickle", "MODALITY_FIELDS", "detect_layout", "uniform_audio"]
+__all__ = ["resolve_root", "Problems", "erc_samples", "renumber", "detect_layout"]
 
 
 def resolve_root(name: str, root: str | None, accepted: str) -> Path:
@@ -51,41 +51,52 @@ class Problems:
         return list(self.items)
 
 
-MODALITY_FIELDS = {"text": 3, "audio": 4, "visual": 5}
+DialogueFn = Callable[[Any, str], tuple[str, str]]
+SpeakerFn = Callable[[str, Any], str]
+UtteranceFn = Callable[[str, int, Any], str]
 
 
-def read_erc_pickle(path: Path, dataset: str, label_names: Sequence[str], fields: int,
-                    label_map: dict[int, int] | None = None, val_ids: Sequence[str] = ()) -> list[Sample]:
-    """Samples of a DialogueRNN-style feature pickle (videoIDs, speakers, labels, text, audio, visual,
-    sentences, trainVid, testVid[, ...]); ``label_map`` re-indexes labels, others become -1."""
-    data = load_pickle(path)
-    if not isinstance(data, (list, tuple)) or len(data) != fields:
-        got = f"a {type(data).__name__} of {len(data)} items" if isinstance(data, (list, tuple)) else type(data).__name__
-        raise DataError(f"pickle '{path}': expected the {fields}-item {dataset} feature layout (videoIDs, "
-                        f"videoSpeakers, videoLabels, videoText, videoAudio, videoVisual, videoSentence, trainVid, "
-                        f"testVid{', ...' if fields > 9 else ''}), got {got}")
-    ids, speakers, labels, sentences = data[0], data[1], data[2], data[6]
-    train, test = set(data[7]), set(data[8])
-    val = set(val_ids)
+def erc_samples(erc: ErcFile, source: dict[int, str], target: list[str], *, dialogue: DialogueFn,
+                speaker: SpeakerFn, utterance: UtteranceFn, keep: dict[str, str] | None = None,
+                text: Callable[[str], str] = str.strip) -> list[Sample]:
+    """Samples of a parsed ERC pickle whose labels follow ``source`` (index → name), relabelled by name into
+    ``target`` (after the renames in ``keep``); classes absent from ``target`` are dropped.
+
+    ``dialogue(raw_id, file_split)`` names a dialogue and its split, ``speaker(dialogue, raw)`` gives the
+    speaker identity, ``utterance(dialogue, k, file_id)`` the utterance id (``file_id`` is None when the
+    file lists no ids). A label index the source does not define is an error naming the dialogue.
+    """
+    label_map = translate(source, target, keep)
     samples: list[Sample] = []
-    for dia in sorted(train | test | val):
-        for k, lab in enumerate(labels[dia]):
+    for raw, file_split in erc.dialogues():
+        dia, split = dialogue(raw, file_split)
+        for k, lab in enumerate(erc.labels[raw]):
             lab = int(lab)
-            if label_map is not None:
-                lab = label_map.get(lab, -1)
-            if not -1 <= lab < len(label_names):
-                raise DataError(f"pickle '{path}': dialogue {dia} utterance {k} has label {lab}, outside "
-                                f"0..{len(label_names) - 1}")
-            spk = speakers[dia][k]
-            if isinstance(spk, (list, tuple, np.ndarray)):
-                spk = f"S{int(np.argmax(spk))}"
-            mods: dict[str, Any] = {m: torch.as_tensor(np.asarray(data[i][dia][k], dtype=np.float32))
-                                    for m, i in MODALITY_FIELDS.items()}
-            utt_ids = ids.get(dia) if isinstance(ids, dict) else None
-            uid = str(utt_ids[k]) if utt_ids is not None and len(utt_ids) > k else f"{dia}_{k:03d}"
-            split = "test" if dia in test else ("val" if dia in val else "train")
-            samples.append(Sample(id=uid, label=lab, modalities=mods, dialogue_id=str(dia), position=k,
-                                  speaker=str(spk), meta={"split": split, "transcript": str(sentences[dia][k])}))
+            if lab not in source:
+                raise DataError(f"pickle '{erc.path}' ({erc.layout}): dialogue {raw!r} utterance {k} has label {lab}; "
+                                f"this source defines {source}")
+            if lab not in label_map:
+                continue
+            mods: dict[str, Any] = {m: torch.as_tensor(erc.feature(m, raw, k)) for m in erc.features}
+            meta: dict[str, Any] = {"split": split}
+            if erc.sentences:
+                meta["transcript"] = text(str(erc.sentences[raw][k]))
+                if not mods:
+                    mods["text"] = meta["transcript"]
+            if erc.sentiment:
+                meta["sentiment"] = int(erc.sentiment[raw][k])
+            file_id = erc.ids[raw][k] if erc.ids else None
+            samples.append(Sample(id=utterance(dia, k, file_id), label=label_map[lab], modalities=mods,
+                                  dialogue_id=dia, position=k, speaker=speaker(dia, erc.speakers[raw][k]), meta=meta))
+    return renumber(samples)
+
+
+def renumber(samples: list[Sample]) -> list[Sample]:
+    """Consecutive positions 0..n-1 per dialogue, keeping the order, after utterances were dropped."""
+    seen: dict[str, int] = {}
+    for s in sorted(samples, key=lambda s: (s.dialogue_id, s.position)):
+        s.position = seen.get(s.dialogue_id, 0)
+        seen[s.dialogue_id] = s.position + 1
     return samples
 
 
@@ -98,12 +109,3 @@ def detect_layout(path: str) -> str | None:
     if not folder.is_dir():
         return None
     return next((name for name, pattern in LAYOUTS if any(folder.glob(pattern))), None)
-
-
-def uniform_audio(samples: list[Sample]) -> list[Sample]:
-    """Keep modalities uniform across a corpus: drop ``audio`` everywhere when some utterances lack it
-    (each missing file is already reported as a problem)."""
-    if any("audio" not in s.modalities for s in samples):
-        for s in samples:
-            s.modalities.pop("audio", None)
-    return samples

@@ -2,13 +2,17 @@
 
 ``--root`` may point at
 - the raw release folder (``Session{1..5}/dialog/EmoEvaluation/*.txt``, ``dialog/transcriptions/*.txt``,
-  ``sentences/wav/<dialog>/<utt>.wav``): text + audio;
-- ``IEMOCAP_features.pkl`` (the 9-item ERC feature pickle): text/audio/visual vectors;
-- a folder or file of label-only data: COSMIC ``iemocap_cosmic.pkl`` (6-class) or MERBench
-  ``label_4way.npz`` / ``label_6way.npz`` with ``transcription.csv``: text only.
+  ``sentences/wav/<dialog>/<utt>.wav``): text + audio, in EmoEvaluation time order;
+- any ERC pickle (``IEMOCAP_features.pkl`` of DialogueRNN / DialogueGCN / MMGCN, COSMIC's
+  ``iemocap_cosmic.pkl`` or RoBERTa features): COSMIC's utterances get their true ids when MERBench's
+  ``label_6way.npz`` sits beside the file;
+- a folder with MERBench ``label_4way.npz`` / ``label_6way.npz`` and ``transcription.csv``: text only,
+  turn order unknown (position -1) unless the ``order`` option names the raw release, an ERC file
+  with ids, or COSMIC's file.
 
-``iemocap`` is the 4-class setting (ang, hap+exc → hap, neu, sad; 5531 utterances, leave-one-session-
-out); ``iemocap6`` the 6-class ERC setting (sessions 1–4 train+val, session 5 test).
+Speakers are the ten actors (``Ses01_F``). ``iemocap`` is the 4-class setting (ang, hap+exc → hap,
+neu, sad; the standard 5531 utterances, leave-one-session-out); ``iemocap6`` the 6-class ERC setting
+(sessions 1–4 train+val, session 5 test). See docs/datasets.md.
 """
 
 from __future__ import annotations
@@ -21,9 +25,10 @@ import numpy as np
 
 from ...errors import DataError
 from ..corpus import Corpus
-from ..safe_pickle import load_pickle
 from ..sample import Sample
-from ._common import Problems, read_erc_pickle, resolve_root, uniform_audio
+from ._common import Problems, erc_samples, renumber, resolve_root
+from ._erc_layouts import ErcFile, read_erc_file
+from .label_maps import IEMOCAP_ERC
 
 __all__ = ["LABELS4", "LABELS6", "make_iemocap", "make_iemocap6", "read_raw_release"]
 
@@ -35,6 +40,8 @@ KNOWN_RAW = {"hap", "exc", "sad", "neu", "ang", "fru", "sur", "fea", "dis", "oth
 ACCEPTED = ("the raw release folder (Session1..5/dialog/EmoEvaluation), IEMOCAP_features.pkl, "
             "iemocap_cosmic.pkl, or a folder with label_4way.npz / label_6way.npz and transcription.csv")
 EVAL_LINE = re.compile(r"^\[(?P<start>[\d.]+) - (?P<end>[\d.]+)\]\t(?P<id>\S+)\t(?P<label>\w+)\t")
+ORDER_SOURCES = ("the MERBench files carry no turn order; give it with --option order=PATH: the raw release folder "
+                 "(EmoEvaluation start times), IEMOCAP_features.pkl or iemocap_cosmic.pkl")
 TRANSCRIPT_LINE = re.compile(r"^(?P<id>Ses\d\d[FM]_\S+?)\s+\[[\d.]+-[\d.]+\]:\s*(?P<text>.*)$")
 
 
@@ -88,7 +95,7 @@ def read_raw_release(root: Path, mapping: dict[str, int], problems: Problems) ->
                 samples.append(Sample(id=uid, label=lab, modalities=mods, dialogue_id=_dialogue(uid), position=pos,
                                       speaker=_speaker(uid), meta={"session": _session(uid), "start": start,
                                                                    "transcript": mods["text"]}))
-    return uniform_audio(samples)
+    return samples
 
 
 def _transcripts(path: Path, problems: Problems) -> dict[str, str]:
@@ -103,29 +110,94 @@ def _transcripts(path: Path, problems: Problems) -> dict[str, str]:
     return out
 
 
-def _read_npz(root: Path, classes: int, problems: Problems) -> list[Sample]:
-    npz = root / f"label_{classes}way.npz"
-    try:
-        corpus = np.load(npz, allow_pickle=False)
-        table = corpus["whole_corpus"]
-    except ValueError:  # object arrays need pickle: route them through the restricted unpickler
-        table = _npz_object(npz)
-    except (OSError, KeyError) as err:
-        raise DataError(f"'{npz}' is not a MERBench label file with 'whole_corpus' ({err})") from None
-    labels = table.item() if hasattr(table, "item") else table
+def _read_npz(root: Path, classes: int, order: str | None, problems: Problems) -> list[Sample]:
+    """MERBench labels + transcripts. Their ids carry per-speaker counters only (F000, M000, F001, ...), so
+    turn order is unknown (position -1) unless ``order`` names a file or folder that has it."""
+    labels = _npz_labels(root / f"label_{classes}way.npz")
     texts = _transcription_csv(root / "transcription.csv", problems)
+    positions = _order_positions(Path(order).expanduser(), root) if order else {}
     by_dialogue: dict[str, list[str]] = {}
     for uid in labels:
         by_dialogue.setdefault(_dialogue(uid), []).append(uid)
     samples = []
     for dia in sorted(by_dialogue):
-        for pos, uid in enumerate(sorted(by_dialogue[dia], key=lambda u: (u.rsplit("_", 1)[1][1:], u))):
+        ids = sorted(by_dialogue[dia])
+        if positions:
+            missing = [u for u in ids if u not in positions]
+            if missing:
+                raise DataError(f"order source '{order}' does not place {len(missing)} utterance(s) of {dia}, "
+                                f"e.g. {missing[:3]}; it must cover every utterance of '{root}'")
+            ids.sort(key=positions.__getitem__)
+        for pos, uid in enumerate(ids):
             text = texts.get(uid, "")
             if not text:
                 problems.add(f"{root / 'transcription.csv'}: no transcript for {uid}")
+            meta = {"session": _session(uid), "transcript": text}
+            if not positions:
+                meta["order_from"] = ORDER_SOURCES
             samples.append(Sample(id=uid, label=int(labels[uid]["emo"]), modalities={"text": text}, dialogue_id=dia,
-                                  position=pos, speaker=_speaker(uid), meta={"session": _session(uid), "transcript": text}))
+                                  position=pos if positions else -1, speaker=_speaker(uid), meta=meta))
     return samples
+
+
+def _npz_labels(npz: Path) -> dict:
+    try:
+        table = np.load(npz, allow_pickle=False)["whole_corpus"]
+    except ValueError:  # object arrays need pickle: route them through the restricted unpickler
+        table = _npz_object(npz)
+    except (OSError, KeyError) as err:
+        raise DataError(f"'{npz}' is not a MERBench label file with 'whole_corpus' ({err})") from None
+    return table.item() if hasattr(table, "item") else table
+
+
+def _order_positions(source: Path, root: Path) -> dict[str, float]:
+    """Utterance id → a sortable turn position, from the raw release's EmoEvaluation start times, an ERC
+    file listing utterance ids, or a COSMIC file (speaker sequence, matched to the 6-class id list)."""
+    if source.is_dir():
+        starts = {m["id"]: float(m["start"]) for ev in sorted(source.glob("Session[1-5]/dialog/EmoEvaluation/*.txt"))
+                  for line in ev.read_text(encoding="utf-8", errors="replace").splitlines()
+                  if (m := EVAL_LINE.match(line))}
+        if not starts:
+            raise DataError(f"order source '{source}' has no Session*/dialog/EmoEvaluation/*.txt with start times")
+        return starts
+    erc = read_erc_file(source)
+    ids = erc.ids or _match_ids(erc, root)
+    if not ids:
+        raise DataError(f"order source '{source}' ({erc.layout}) lists speakers but no utterance ids; matching them "
+                        f"needs '{root / 'label_6way.npz'}' (the 6-class id list of the same utterances)")
+    return {str(u): k for d in ids for k, u in enumerate(ids[d])}
+
+
+def _match_ids(erc: ErcFile, folder: Path) -> dict[str, list[str]]:
+    """True utterance ids of a file that has none (COSMIC), from MERBench's 6-class list in ``folder``.
+
+    Each dialogue's speaker sequence takes that speaker's next id by counter; the labels (and the
+    transcripts, when ``transcription.csv`` is there) must then agree turn by turn, or the match is
+    refused. Empty when ``folder`` has no ``label_6way.npz``.
+    """
+    if not (folder / "label_6way.npz").is_file():
+        return {}
+    labels = _npz_labels(folder / "label_6way.npz")
+    csv_path = folder / "transcription.csv"
+    texts = _transcription_csv(csv_path, Problems("iemocap", False)) if csv_path.is_file() else {}
+    by_dialogue: dict[str, list[str]] = {}
+    for uid in labels:
+        by_dialogue.setdefault(_dialogue(uid), []).append(uid)
+    out: dict[str, list[str]] = {}
+    for dia, seq in erc.speakers.items():
+        queues = {g: sorted(u for u in by_dialogue.get(dia, []) if _speaker(u)[-1] == g) for g in "FM"}
+        if sum(map(len, queues.values())) != len(seq) or any(seq.count(g) != len(q) for g, q in queues.items()):
+            raise DataError(f"'{erc.path}': dialogue {dia} has {len(seq)} turns but '{folder / 'label_6way.npz'}' "
+                            f"lists {sum(map(len, queues.values()))} utterances with other speakers; not the same release")
+        out[dia] = [queues[g].pop(0) for g in seq]
+        for k, uid in enumerate(out[dia]):
+            sentence = str(erc.sentences[dia][k]).strip() if erc.sentences else None
+            if int(labels[uid]["emo"]) != int(erc.labels[dia][k]) or (
+                    sentence is not None and uid in texts and texts[uid] != sentence):
+                raise DataError(f"'{erc.path}': turn {k} of {dia} ({sentence!r}, label {erc.labels[dia][k]}) does "
+                                f"not match {uid} in '{folder}' ({texts.get(uid)!r}, label {labels[uid]['emo']}); "
+                                "the files are not of the same release")
+    return out
 
 
 def _npz_object(npz: Path) -> object:
@@ -159,46 +231,57 @@ def _transcription_csv(path: Path, problems: Problems) -> dict[str, str]:
         return {row["name"]: (row["english"] or "").strip() for row in reader}
 
 
-def _read_cosmic(path: Path) -> list[Sample]:
-    data = load_pickle(path)
-    if not isinstance(data, list) or len(data) != 6 or not all(isinstance(x, dict) for x in data[:3]):
-        raise DataError(f"pickle '{path}': expected the COSMIC layout [speakers, labels, sentences, train ids, "
-                        "test ids, valid ids]")
-    speakers, labels, sentences, train, test, valid = data
-    split = {**{d: "train" for d in train}, **{d: "val" for d in valid}, **{d: "test" for d in test}}
-    samples = []
-    for dia in sorted(split):
-        for k, lab in enumerate(labels[dia]):
-            text = str(sentences[dia][k])
-            samples.append(Sample(id=f"{dia}_{k:03d}", label=int(lab), modalities={"text": text}, dialogue_id=dia,
-                                  position=k, speaker=f"{dia[:5]}_{speakers[dia][k]}",
-                                  meta={"session": _session(dia), "split": split[dia], "transcript": text}))
+def _read_erc(path: Path, classes: int) -> list[Sample]:
+    """Any ERC IEMOCAP pickle; 'M'/'F' are qualified by session (Ses01_M): ten actors, not two."""
+    erc = read_erc_file(path)
+    matched = {} if erc.ids else _match_ids(erc, path.parent)
+
+    def utterance(dia: str, k: int, uid: object) -> str:
+        if uid is not None:
+            return str(uid)
+        return matched[dia][k] if matched else f"{dia}_{k:03d}"
+
+    samples = erc_samples(erc, IEMOCAP_ERC, LABELS4 if classes == 4 else LABELS6,
+                          keep={"exc": "hap"} if classes == 4 else None, dialogue=lambda raw, split: (str(raw), split),
+                          speaker=lambda dia, g: f"{dia[:5]}_{g}", utterance=utterance)
+    for s in samples:
+        s.meta["session"] = _session(s.dialogue_id)
     return samples
 
 
-def _load(root: str | None, classes: int, strict: bool) -> Corpus:
+def _standard4(path: Path, samples: list[Sample], standard: str | None) -> tuple[list[Sample], str]:
+    """Restrict 4-class ERC samples to the standard 5531-utterance list (``label_4way.npz``) when available."""
+    npz = Path(standard).expanduser() if standard else path.parent / "label_4way.npz"
+    if not npz.is_file():
+        if standard:
+            raise DataError(f"standard list '{npz}' does not exist; expected MERBench label_4way.npz")
+        return samples, (f"{len(samples)} utterances: the ERC file's hap+exc, sad, neu, ang, not the standard 5531 "
+                         "(see docs/datasets.md); pass --option standard=label_4way.npz to use the standard list")
+    keep = set(_npz_labels(npz))
+    if not any(s.id in keep for s in samples):
+        raise DataError(f"'{path}' lists no utterance ids that '{npz}' knows; the standard list needs a file with "
+                        "utterance ids (IEMOCAP_features.pkl), or COSMIC's file next to label_6way.npz")
+    return renumber([s for s in samples if s.id in keep]), f"restricted to the standard list {npz}"
+
+
+def _load(root: str | None, classes: int, strict: bool, order: str | None, standard: str | None) -> Corpus:
     name = "iemocap" if classes == 4 else "iemocap6"
     path = resolve_root(name, root, ACCEPTED)
     problems = Problems(name, strict)
     labels = LABELS4 if classes == 4 else LABELS6
-    source = str(path)
+    source, info = str(path), {}
+    if order and not (path.is_dir() and (path / f"label_{classes}way.npz").is_file()):
+        raise DataError(f"dataset '{name}': 'order' applies to MERBench label files only; '{path}' has its own order")
     if path.is_file() and path.suffix == ".pkl":
-        head = load_pickle(path)
-        if isinstance(head, list) and len(head) == 6:
-            if classes == 4:
-                raise DataError(f"'{path}' is the 6-class COSMIC label file; use it with the iemocap6 dataset")
-            samples = _read_cosmic(path)
-        else:
-            mapping = {0: 0, 4: 0, 1: 1, 2: 2, 3: 3} if classes == 4 else None
-            samples = [s for s in read_erc_pickle(path, name, labels, 9, mapping) if s.label >= 0]
-            for s in samples:
-                s.meta["session"] = _session(s.id)
+        samples = _read_erc(path, classes)
+        if classes == 4:
+            samples, info["note"] = _standard4(path, samples, standard)
     elif path.is_dir() and list(path.glob("Session[1-5]")):
         samples = read_raw_release(path, RAW4 if classes == 4 else RAW6, problems)
     elif path.is_dir() and (path / f"label_{classes}way.npz").is_file():
-        samples = _read_npz(path, classes, problems)
+        samples = _read_npz(path, classes, order, problems)
     elif path.is_dir() and classes == 6 and (path / "iemocap_cosmic.pkl").is_file():
-        samples = _read_cosmic(path / "iemocap_cosmic.pkl")
+        samples = _read_erc(path / "iemocap_cosmic.pkl", classes)
         source = str(path / "iemocap_cosmic.pkl")
     else:
         raise DataError(f"dataset '{name}': '{path}' holds no IEMOCAP data it can read; accepted: {ACCEPTED}")
@@ -206,14 +289,21 @@ def _load(root: str | None, classes: int, strict: bool) -> Corpus:
         raise DataError(f"dataset '{name}': no labelled utterances found under '{path}'")
     return Corpus(name=name, label_names=list(labels), samples=samples,
                   default_protocol="iemocap4" if classes == 4 else "iemocap6", source=source,
-                  problems=problems.finish())
+                  problems=problems.finish(), info=info)
 
 
-def make_iemocap(root: str | None = None, strict: bool = True) -> Corpus:
-    """IEMOCAP 4-class (hap+exc, sad, neu, ang), leave-one-session-out — the DRKF setting."""
-    return _load(root, 4, strict)
+def make_iemocap(root: str | None = None, strict: bool = True, order: str | None = None,
+                 standard: str | None = None) -> Corpus:
+    """IEMOCAP 4-class (hap+exc, sad, neu, ang), leave-one-session-out — the DRKF setting.
+
+    ``order``: where MERBench files get their turn order; ``standard``: the 5531-utterance list for ERC pickles.
+    """
+    return _load(root, 4, strict, order, standard)
 
 
-def make_iemocap6(root: str | None = None, strict: bool = True) -> Corpus:
-    """IEMOCAP 6-class ERC setting (hap, sad, neu, ang, exc, fru): sessions 1–4 train+val, session 5 test."""
-    return _load(root, 6, strict)
+def make_iemocap6(root: str | None = None, strict: bool = True, order: str | None = None) -> Corpus:
+    """IEMOCAP 6-class ERC setting (hap, sad, neu, ang, exc, fru): sessions 1–4 train+val, session 5 test.
+
+    ``order``: where MERBench files get their turn order (raw release folder or an ERC/COSMIC pickle).
+    """
+    return _load(root, 6, strict, order, None)

@@ -2,10 +2,15 @@
 
 ``--root`` may point at the release folder — ``annotation.json`` ({series: {dialog: {"SpeakerInfo",
 "Dialog": {utt: {"StartTime", "EndTime", "Text", "Speaker", "EmoAnnotation": {..., "final_main_emo"}}}}}})
-with ``splitInfo/movie_list_{train,val,test}.txt`` and, when present, clips at
-``clips/<series>/<utt>.mp4`` or ``clips/<utt>.mp4`` (audio decoded with ffmpeg) — or at a
-DialogueRNN-format feature pickle (videoIDs, speakers, labels, text, audio, visual, sentences, trainVid,
-testVid[, valVid]).
+with ``splitInfo/movie_list_{train,val,test}.txt`` and, when present, the released speech files
+``modality_speech/<Speaker>_<utt>.wav`` (an utterance without its file has no audio; the rest keep
+theirs) — or at the released DialogueRNN-format feature pickle (videoIDs, speakers, labels, text, audio,
+visual, sentences, trainVid, testVid[, valVid]).
+
+Labels follow the release's order (RUCM3ED README: Happy 0, Neutral 1, Sad 2, Disgust 3, Anger 4,
+Fear 5, Surprise 6). ``Speaker`` ("A"/"B") is local to a dialogue; the speaker is the series' character
+``SpeakerInfo[Speaker].Name`` (``<series>/<Name>``). The pickle has no names: its speakers stay
+dialogue-local (``<dialogue>:A``).
 """
 
 from __future__ import annotations
@@ -15,13 +20,15 @@ from pathlib import Path
 
 from ...errors import DataError
 from ..corpus import Corpus
-from ..safe_pickle import load_pickle
 from ..sample import Sample
-from ._common import Problems, read_erc_pickle, resolve_root, uniform_audio
+from ._common import Problems, erc_samples, resolve_root
+from ._erc_layouts import read_erc_file
+from .label_maps import M3ED_ANNOTATION, M3ED_RELEASE
 
-__all__ = ["M3ED_LABELS", "make_m3ed"]
+__all__ = ["M3ED_LABELS", "make_m3ed", "speech_file"]
 
-M3ED_LABELS = ["happy", "surprise", "sad", "disgust", "anger", "fear", "neutral"]
+M3ED_LABELS = [M3ED_RELEASE[i] for i in range(len(M3ED_RELEASE))]
+SPEECH_DIR = "modality_speech"
 ACCEPTED = "a folder with annotation.json and splitInfo/movie_list_{train,val,test}.txt, or the M3ED feature pickle"
 
 
@@ -39,12 +46,18 @@ def _series_split(root: Path) -> dict[str, str]:
     return out
 
 
-def _clip(root: Path, series: str, utt: str) -> Path | None:
-    for cand in (root / "clips" / series / f"{utt}.mp4", root / "clips" / f"{utt}.mp4",
-                 root / "clips" / series / f"{utt}.wav", root / "clips" / f"{utt}.wav"):
-        if cand.is_file():
-            return cand
-    return None
+def speech_file(root: Path, speaker: str, utt: str) -> Path:
+    """Where the release keeps an utterance's speech: ``modality_speech/<Speaker>_<utt>.wav``."""
+    return root / SPEECH_DIR / f"{speaker}_{utt}.wav"
+
+
+def _speaker(series: str, dia: str, content: dict, local: str, where: str, problems: Problems) -> str:
+    """``<series>/<Name>`` from ``SpeakerInfo``; a dialogue-local fallback (and a problem) when it is absent."""
+    name = ((content.get("SpeakerInfo") or {}).get(local) or {}).get("Name")
+    if not name:
+        problems.add(f"{where}: SpeakerInfo[{local!r}].Name is missing; speaker kept as {dia}:{local}")
+        return f"{dia}:{local}"
+    return f"{series}/{name}"
 
 
 def _read_annotation(root: Path, problems: Problems) -> list[Sample]:
@@ -59,7 +72,7 @@ def _read_annotation(root: Path, problems: Problems) -> list[Sample]:
     unknown_series = sorted(set(data) - set(splits))
     for s in unknown_series:
         problems.add(f"{path}: series '{s}' is in no splitInfo list (skipped)")
-    has_clips = (root / "clips").is_dir()
+    has_speech = (root / SPEECH_DIR).is_dir()
     samples = []
     for series in sorted(set(data) & set(splits)):
         for dia, content in sorted(data[series].items()):
@@ -68,22 +81,23 @@ def _read_annotation(root: Path, problems: Problems) -> list[Sample]:
                 problems.add(f"{path}: {series}/{dia} has no 'Dialog' mapping")
                 continue
             for pos, (utt, u) in enumerate(dialog.items()):
-                emo = str(((u.get("EmoAnnotation") or {}).get("final_main_emo")) or "").strip().lower()
-                if emo not in M3ED_LABELS:
-                    problems.add(f"{path}: {series}/{dia}/{utt} has emotion '{emo}' (expected one of {M3ED_LABELS})")
+                emo = str(((u.get("EmoAnnotation") or {}).get("final_main_emo")) or "").strip()
+                if emo not in M3ED_ANNOTATION:
+                    problems.add(f"{path}: {series}/{dia}/{utt} has emotion '{emo}' (expected one of "
+                                 f"{sorted(M3ED_ANNOTATION)})")
                     continue
                 text = str(u.get("Text", "")).strip()
+                local = str(u.get("Speaker", "?"))
                 mods = {"text": text}
-                if has_clips:
-                    clip = _clip(root, series, utt)
-                    if clip is None:
-                        problems.add(f"{root / 'clips'}: no clip for {series}/{utt}")
-                    else:
-                        mods["audio"] = str(clip)
-                samples.append(Sample(id=utt, label=M3ED_LABELS.index(emo), modalities=mods, dialogue_id=dia,
-                                      position=pos, speaker=f"{series}:{u.get('Speaker', '?')}",
+                if has_speech:
+                    wav = speech_file(root, local, utt)
+                    if wav.is_file():  # otherwise this utterance has no audio; `mer data stats` lists it
+                        mods["audio"] = str(wav)
+                samples.append(Sample(id=utt, label=M3ED_LABELS.index(M3ED_ANNOTATION[emo]), modalities=mods,
+                                      dialogue_id=dia, position=pos,
+                                      speaker=_speaker(series, dia, content, local, f"{path}: {series}/{dia}", problems),
                                       meta={"split": splits[series], "series": series, "transcript": text}))
-    return uniform_audio(samples)
+    return samples
 
 
 def make_m3ed(root: str | None = None, strict: bool = True) -> Corpus:
@@ -91,11 +105,9 @@ def make_m3ed(root: str | None = None, strict: bool = True) -> Corpus:
     path = resolve_root("m3ed", root, ACCEPTED)
     problems = Problems("m3ed", strict)
     if path.is_file():
-        data = load_pickle(path)
-        if not isinstance(data, (list, tuple)) or len(data) not in (9, 10):
-            raise DataError(f"pickle '{path}': expected the 9- or 10-item M3ED feature layout")
-        val = data[9] if len(data) == 10 else ()
-        samples = read_erc_pickle(path, "M3ED", M3ED_LABELS, len(data), val_ids=val)
+        samples = erc_samples(read_erc_file(path), M3ED_RELEASE, M3ED_LABELS, dialogue=lambda raw, split: (str(raw), split),
+                              speaker=lambda dia, local: f"{dia}:{local}",
+                              utterance=lambda dia, k, file_id: str(file_id) if file_id is not None else f"{dia}_{k}")
     else:
         samples = _read_annotation(path, problems)
     if not samples:

@@ -3,7 +3,13 @@
 ``--root`` may point at the release folder (``train_sent_emo.csv``, ``dev_sent_emo.csv``,
 ``test_sent_emo.csv``, optionally with the clip folders ``train_splits/``, ``dev_splits_complete/``,
 ``output_repeated_splits_test/`` holding ``dia{D}_utt{U}.mp4`` — audio is then decoded from the clips
-with ffmpeg), at one of those CSV files' folder, or at ``MELD_features_raw1.pkl`` (the ERC feature pickle).
+with ffmpeg), at one of those CSV files' folder, or at an ERC pickle: DialogueRNN/DialogueGCN
+``MELD_features_raw.pkl`` (9 items, no visual), MMGCN/MM-DFN ``MELD_features_raw1.pkl`` (10 items),
+COSMIC ``meld.pkl`` labels or ``meld_features_roberta.pkl``.
+
+The ERC pickles number dialogues across splits (train 0–1038, dev 1039–1152, test 1153–1432); they
+are renamed to the CSV readers' ids (``val_dia5`` for dev dialogue 5) and the official dev split is restored even where a file
+merges it into its training list. Their one-hot speakers are dialogue-local: ``val_dia5:S0``.
 """
 
 from __future__ import annotations
@@ -11,21 +17,41 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import numpy as np
+
 from ...errors import DataError
 from ..corpus import Corpus
-from ..safe_pickle import load_pickle
 from ..sample import Sample
-from ._common import Problems, read_erc_pickle, resolve_root, uniform_audio
+from ._common import Problems, erc_samples, resolve_root
+from ._erc_layouts import read_erc_file
+from .label_maps import MELD_ERC
 
-__all__ = ["MELD_LABELS", "make_meld", "read_meld_csv"]
+__all__ = ["MELD_LABELS", "make_meld", "read_meld_csv", "repair_cp1252", "erc_dialogue"]
 
 MELD_LABELS = ["neutral", "surprise", "fear", "sadness", "joy", "disgust", "anger"]
-# Label order of MELD_features_raw1.pkl (DialogueRNN / COSMIC feature files).
-PICKLE_ORDER = ["neutral", "surprise", "fear", "sadness", "joy", "disgust", "anger"]
+# First ERC dialogue number of each split (train 0.., dev 1039.., test 1153..1432).
+ERC_OFFSETS = (("test", 1153), ("val", 1039), ("train", 0))
 SPLITS = {"train": ("train_sent_emo.csv", "train_splits"), "val": ("dev_sent_emo.csv", "dev_splits_complete"),
           "test": ("test_sent_emo.csv", "output_repeated_splits_test")}
 REQUIRED = ("Utterance", "Speaker", "Emotion", "Dialogue_ID", "Utterance_ID")
-ACCEPTED = "a folder with train/dev/test_sent_emo.csv (and optional clip folders) or MELD_features_raw1.pkl"
+ACCEPTED = ("a folder with train/dev/test_sent_emo.csv (and optional clip folders), or an ERC pickle "
+            "(MELD_features_raw.pkl, MELD_features_raw1.pkl, COSMIC meld.pkl / meld_features_roberta.pkl)")
+CP1252 = {chr(c): bytes([c]).decode("cp1252") for c in range(0x80, 0xA0) if c not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)}
+
+
+def repair_cp1252(text: str) -> str:
+    """Undo the cp1252-read-as-latin-1 damage of old MELD files (``\x92`` → ’, ``\x85`` → …, ``\xa0`` → space)."""
+    return "".join(CP1252.get(ch, ch) for ch in text).replace("\xa0", " ").strip()
+
+
+def erc_dialogue(raw: object, file_split: str, path: Path) -> tuple[str, str]:
+    """(CSV-style dialogue id, official split) of an ERC dialogue number; the file's test list must agree."""
+    number = int(raw)  # type: ignore[call-overload]
+    split, offset = next((name, off) for name, off in ERC_OFFSETS if number >= off)
+    if (file_split == "test") != (split == "test") or number > 1432:
+        raise DataError(f"pickle '{path}': dialogue {raw!r} is in the file's {file_split} list but MELD's ERC "
+                        "numbering (train 0-1038, dev 1039-1152, test 1153-1432) puts it elsewhere; is this a MELD file?")
+    return f"{split}_dia{number - offset}", split
 
 
 def read_meld_csv(path: Path, split: str, clips: Path | None, problems: Problems) -> list[Sample]:
@@ -52,14 +78,12 @@ def read_meld_csv(path: Path, split: str, clips: Path | None, problems: Problems
             except (TypeError, ValueError):
                 problems.add(f"{path}:{line}: Dialogue_ID/Utterance_ID are not whole numbers")
                 continue
-            text = (row["Utterance"] or "").replace("\x92", "'").strip()
+            text = repair_cp1252(row["Utterance"] or "")
             mods = {"text": text}
             if clips is not None:
                 clip = clips / f"dia{d}_utt{u}.mp4"
-                if clip.is_file():
+                if clip.is_file():  # the release lacks some clips (dev dia110_utt7): that utterance has no audio
                     mods["audio"] = str(clip)
-                else:
-                    problems.add(f"{clip}: missing clip for {split} dialogue {d} utterance {u}")
             samples.append(Sample(id=f"{split}_dia{d}_utt{u}", label=MELD_LABELS.index(emotion), modalities=mods,
                                   dialogue_id=f"{split}_dia{d}", position=u, speaker=(row["Speaker"] or "").strip(),
                                   meta={"split": split, "transcript": text, "line": line}))
@@ -71,11 +95,10 @@ def make_meld(root: str | None = None, strict: bool = True, audio: bool = True) 
     path = resolve_root("meld", root, ACCEPTED)
     problems = Problems("meld", strict)
     if path.is_file():
-        data = load_pickle(path)
-        if not isinstance(data, (list, tuple)) or len(data) not in (9, 10, 11):
-            raise DataError(f"pickle '{path}': expected MELD_features_raw1.pkl (10 items), got {type(data).__name__}")
-        samples = read_erc_pickle(path, "MELD", MELD_LABELS, len(data),
-                                  {i: MELD_LABELS.index(n) for i, n in enumerate(PICKLE_ORDER)})
+        erc = read_erc_file(path)
+        samples = erc_samples(erc, MELD_ERC, MELD_LABELS, dialogue=lambda raw, split: erc_dialogue(raw, split, path),
+                              speaker=lambda dia, onehot: f"{dia}:S{int(np.argmax(onehot))}",
+                              utterance=lambda dia, k, _: f"{dia}_utt{k}", text=repair_cp1252)
     else:
         samples = []
         for split, (csv_name, clip_dir) in SPLITS.items():
@@ -85,7 +108,6 @@ def make_meld(root: str | None = None, strict: bool = True, audio: bool = True) 
                 continue
             clips = path / clip_dir if audio and (path / clip_dir).is_dir() else None
             samples += read_meld_csv(csv_path, split, clips, problems)
-        uniform_audio(samples)
     if not samples:
         problems.finish()
         raise DataError(f"dataset 'meld': no utterances found under '{path}'; accepted: {ACCEPTED}")

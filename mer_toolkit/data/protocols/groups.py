@@ -84,9 +84,11 @@ class IEMOCAP4(LeaveOneGroupOut):
     """IEMOCAP 4-class: leave-one-session-out, 5 folds; validation = 10 % of training-session dialogues."""
 
     name = "iemocap4"
+    speaker_independent = True  # each session has its own two actors
 
 
 class IEMOCAP6(HeldOutGroups):
     """IEMOCAP 6-class ERC split: sessions 1–4 train+val (the file's own valid ids when given), session 5 test."""
 
     name = "iemocap6"
+    speaker_independent = True

@@ -49,6 +49,7 @@ class BySpeaker(Protocol):
     fractions of the speakers; the remaining speakers train."""
 
     name = "by_speaker"
+    speaker_independent = True
 
     def __init__(self, val_speakers: list[str] | None = None, test_speakers: list[str] | None = None,
                  val: float = 0.1, test: float = 0.2, seed: int = 0) -> None:
@@ -85,6 +86,7 @@ class SpeakerKFold(Protocol):
     """
 
     name = "speaker_kfold"
+    speaker_independent = True
 
     def __init__(self, k: int = 5, val: float = 0.15, seed: int = 0, speaker_order: list[str] | None = None) -> None:
         if not isinstance(k, int) or k < 2:
