@@ -11,10 +11,11 @@ import torch
 
 from mer_toolkit.data.corpus import Fold
 from mer_toolkit.data.datasets.demo import make_demo
+from mer_toolkit.data.sample import collate
 from mer_toolkit.errors import ConfigError, DataError, RunError
 from mer_toolkit.metrics import compute_metrics
 from mer_toolkit.model import ComposedModel, DataSpec
-from mer_toolkit.testing import check_part, make_tiny_batch, train_tiny
+from mer_toolkit.testing import accuracy_on, check_part, load_trained, make_tiny_batch, train_tiny
 from mer_toolkit.train import load_checkpoint
 
 SPEC = DataSpec({"text": 12, "audio": 16}, 4, list("abcd"), [2, 2, 2, 2])
@@ -67,6 +68,9 @@ def test_metrics_match_hand_computed_values() -> None:
     assert m["wa"] == pytest.approx(75.0) and m["ua"] == pytest.approx((2 / 3 + 1) / 2 * 100, abs=1e-3)
     assert m["confusion"] == [[2, 1], [0, 1]]
     assert m["per_class_f1"]["y"] == pytest.approx(2 / 3 * 100, abs=1e-3)
+    # class x: F1 0.8 on 3 utterances, class y: F1 2/3 on 1; WF1 weights by support, macro-F1 does not
+    assert m["wf1"] == pytest.approx((3 * 0.8 + 2 / 3) / 4 * 100, abs=1e-3)
+    assert m["macro_f1"] == pytest.approx((0.8 + 2 / 3) / 2 * 100, abs=1e-3)
 
 
 def test_fold_refuses_selection_on_test_and_empty_splits() -> None:
@@ -86,26 +90,20 @@ def test_demo_is_deterministic_and_has_conflicting_modalities() -> None:
     assert 0.2 < share < 0.4
 
 
-@pytest.fixture(scope="module")
-def demo_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
-    """Text-only, audio-only and both modalities, same model family and budget."""
-    runs = {}
-    for name, mods in (("text", ["text"]), ("audio", ["audio"]), ("both", ["text", "audio"])):
-        cfg = {"_base_": "concat_mlp", "model": {"encoders": {"_delete_": True, **{m: "features" for m in mods}},
-                                                 "adapters": {"_delete_": True,
-                                                              **{m: {"type": "mlp", "dim": 128} for m in mods}}}}
-        runs[name] = train_tiny(cfg, tmp_path_factory.mktemp(name), epochs=12, registry=None)
-    return runs
-
-
-def test_demo_needs_both_modalities(demo_runs: dict[str, dict]) -> None:
-    wa = {k: r["metrics"]["test"]["wa"] for k, r in demo_runs.items()}
+def test_demo_needs_both_modalities(demo_references: dict[str, dict], single_modality_accuracy: dict,
+                                   demo_test_utterances: dict[str, list]) -> None:
+    wa = {k: r["metrics"]["test"]["wa"] for k, r in demo_references.items()}
     assert wa["both"] > 70.0, wa
     assert wa["both"] > wa["text"] + 4 and wa["both"] > wa["audio"] + 4, wa
+    both = load_trained(demo_references["both"]["run_dir"])
+    acc = {part: accuracy_on(both, samples) for part, samples in demo_test_utterances.items()}
+    # where the cues disagree only the audio knows the label; where they agree text is the stronger cue
+    assert acc["conflict"] > single_modality_accuracy["text"]["conflict"] + 20, (acc, single_modality_accuracy)
+    assert acc["agree"] > single_modality_accuracy["audio"]["agree"] + 10, (acc, single_modality_accuracy)
 
 
-def test_run_directory_and_checkpoint_contents(demo_runs: dict[str, dict]) -> None:
-    rec = demo_runs["both"]
+def test_run_directory_and_checkpoint_contents(demo_references: dict[str, dict]) -> None:
+    rec = demo_references["both"]
     run = Path(rec["run_dir"])
     assert {"config.yaml", "best.pt", "last.pt", "log.jsonl", "record.json"} <= {p.name for p in run.iterdir()}
     ck = load_checkpoint(run / "best.pt")
@@ -116,6 +114,21 @@ def test_run_directory_and_checkpoint_contents(demo_runs: dict[str, dict]) -> No
     assert best["epoch"] == rec["best_epoch"]  # selection used validation, not test
     assert rec["metrics"]["val"]["wf1"] == pytest.approx(best["val"]["wf1"])
     assert rec["protocol"] == "official" and rec["selection"] == "val.wf1" and len(rec["config_hash"]) == 12
+
+
+def test_selected_epoch_is_scored_on_validation_and_test_only_once(demo_references: dict[str, dict]) -> None:
+    """The record's val metrics are those of the selected model on the val split (not on test), and its test
+    metrics those of the same model on test: the log and the record agree only if selection read validation."""
+    rec = demo_references["both"]
+    model = load_trained(rec["run_dir"])
+    samples = {split: [s for s in make_demo().samples if s.meta["split"] == split] for split in ("val", "test")}
+    for split, utts in samples.items():
+        batch = collate(utts)
+        with torch.no_grad():
+            got = compute_metrics(model(batch).logits, batch.labels, list(rec["label_names"]))
+        for key in ("wa", "ua", "wf1", "macro_f1"):
+            assert got[key] == pytest.approx(rec["metrics"][split][key], abs=1e-3), (split, key)
+    assert rec["metrics"]["val"]["wf1"] != pytest.approx(rec["metrics"]["test"]["wf1"], abs=1e-3)
 
 
 def test_checkpoint_with_code_payload_is_refused(tmp_path: Path) -> None:
