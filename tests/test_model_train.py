@@ -8,13 +8,16 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch import nn
 
+from mer_toolkit.components.fusion import ConcatFusion, GatedSumFusion
 from mer_toolkit.data.corpus import Fold
 from mer_toolkit.data.datasets.demo import make_demo
 from mer_toolkit.data.sample import collate
 from mer_toolkit.errors import ConfigError, DataError, RunError
 from mer_toolkit.metrics import compute_metrics
 from mer_toolkit.model import ComposedModel, DataSpec
+from mer_toolkit.parts import PartOutput
 from mer_toolkit.testing import accuracy_on, check_part, load_trained, make_tiny_batch, train_tiny
 from mer_toolkit.train import load_checkpoint
 
@@ -43,6 +46,59 @@ def test_padding_does_not_change_pooled_outputs(mer_registry) -> None:
     for m, mask in batch.masks.items():
         batch.inputs[m][~mask] = 1e4
     assert torch.allclose(model(batch).logits, ref, atol=1e-5)
+
+
+class SpyFusion(ConcatFusion):
+    """Concatenation that keeps the masks it was given, to see what ComposedModel hands to a fusion."""
+
+    seen: dict[str, torch.Tensor] = {}
+
+    def forward(self, feats: dict[str, torch.Tensor], masks: dict[str, torch.Tensor]) -> torch.Tensor:
+        SpyFusion.seen = dict(masks)
+        return super().forward(feats, masks)
+
+
+class Tagged(nn.Module):
+    """Interaction that passes the streams on and adds ``tag`` (one step, its own mask) without masks of the rest."""
+
+    def __init__(self, in_dims: dict[str, int], num_classes: int) -> None:
+        super().__init__()
+        self.out_dims = {**in_dims, "tag": 3}
+
+    def forward(self, feats: dict[str, torch.Tensor], masks: dict[str, torch.Tensor]) -> PartOutput:
+        b = next(iter(feats.values())).shape[0]
+        tag_mask = torch.arange(b).unsqueeze(1) % 2 == 0
+        return PartOutput({**feats, "tag": torch.ones(b, 1, 3)}, masks={"tag": tag_mask})
+
+
+@pytest.mark.parametrize("interaction", [None, "tagged"])
+def test_composed_model_hands_the_padding_masks_to_the_fusion(mer_registry, interaction: str | None) -> None:
+    mer_registry.fusion.register("spy", SpyFusion)
+    mer_registry.interaction.register("tagged", Tagged)
+    spec = {"encoders": {"text": "features", "audio": "features"}, "fusion": "spy", "heads": {"emotion": "linear"},
+            **({"interaction": interaction} if interaction else {})}
+    batch = make_tiny_batch("sequence", batch_size=6)
+    assert not all(m.all() for m in batch.masks.values())  # the batch does hold padding
+    ComposedModel.from_spec(spec, SPEC, mer_registry)(batch)
+    for m in ("text", "audio"):
+        assert torch.equal(SpyFusion.seen[m], batch.masks[m]), m
+    if interaction:
+        assert torch.equal(SpyFusion.seen["tag"], torch.tensor([[True], [False]] * 3))
+
+
+def test_gated_sum_weights_follow_the_gate_and_weigh_the_streams() -> None:
+    batch = make_tiny_batch("pooled", batch_size=5)
+    fusion = GatedSumFusion({"text": 12, "audio": 16}, dim=8)
+    out = fusion(dict(batch.inputs), dict(batch.masks))
+    w, h = out.extras["modality_weights"], fusion.projected(dict(batch.inputs), dict(batch.masks))
+    assert torch.allclose(out.value, w["audio"].unsqueeze(-1) * h[:, 0] + w["text"].unsqueeze(-1) * h[:, 1])
+    assert w["text"].std() > 0  # per utterance, not a constant split
+    with torch.no_grad():
+        fusion.gate.weight.zero_()
+        fusion.gate.bias.copy_(torch.tensor([0.0, 20.0]))  # order is sorted: audio, text
+    out = fusion(dict(batch.inputs), dict(batch.masks))
+    assert torch.all(out.extras["modality_weights"]["text"] > 0.999)
+    assert torch.allclose(out.value, h[:, 1], atol=1e-4)
 
 
 def test_unknown_loss_weight_and_missing_modality_are_errors(mer_registry) -> None:

@@ -68,3 +68,18 @@ def test_staged_registrations_commit_all_or_nothing() -> None:
 def test_unknown_kind_lists_kinds() -> None:
     with pytest.raises(UnknownComponentError, match="did you mean 'fusion'"):
         Registries().kind("fusoin")
+
+
+def test_second_registration_from_the_same_source_is_an_error() -> None:
+    reg = Registry("fusion")
+    reg.register("mine", dict, source="pkg")
+    with pytest.raises(PluginError, match="'mine' is registered twice: by pkg .* and by pkg"):
+        reg.register("mine", list, source="pkg")
+    assert reg.get("mine") is dict
+    regs = Registries()
+    stage = regs.staged("plug")
+    stage.fusion.register("twice", dict)
+    stage.fusion.register("twice", list)
+    with pytest.raises(PluginError, match="registered twice: by plug"):
+        stage.commit()
+    assert "twice" not in regs.fusion
