@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import os
 import subprocess
@@ -138,9 +139,16 @@ def load_trained(run_dir: Path, registry: Registries | None = None) -> torch.nn.
 
 
 @torch.no_grad()
-def accuracy_on(model: torch.nn.Module, samples: Sequence[Sample]) -> float:
-    """Accuracy (%) of ``model`` on ``samples``, e.g. the utterances whose modalities disagree."""
-    batch = collate(list(samples))
+def accuracy_on(model: torch.nn.Module, samples: Sequence[Sample], shuffled: str | None = None) -> float:
+    """Accuracy (%) of ``model`` on ``samples``; with ``shuffled='audio'`` each utterance gets the audio of the one
+    half the list away (another dialogue), so a model that ignores that modality scores exactly the same."""
+    samples = list(samples)
+    if shuffled is not None:
+        half = len(samples) // 2
+        donors = samples[half:] + samples[:half]
+        samples = [dataclasses.replace(s, modalities={**s.modalities, shuffled: d.modalities[shuffled]})
+                   for s, d in zip(samples, donors)]
+    batch = collate(samples)
     predicted = model(batch).logits.argmax(-1)
     return float((predicted == batch.labels).float().mean()) * 100
 
