@@ -13,10 +13,6 @@ from mer_toolkit.testing import accuracy_on, load_trained, train_tiny
 SHARED_DATA = Path(__file__).resolve().parent.parent / "shared" / "data"
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "slow: runs the CLI in new interpreters (kill, torchrun, installed plugins)")
-
-
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """``../shared/data`` next to the repository: absent, tests skip locally and fail under CI (``CI=true``)."""

@@ -117,18 +117,6 @@ def test_builtin_fusions_pass_check_part(mer_registry, tiny_batch, kind: str, na
     assert out.value.shape[-1] == part.out_dim
 
 
-def test_metrics_match_hand_computed_values() -> None:
-    labels = torch.tensor([0, 0, 0, 1])
-    logits = torch.nn.functional.one_hot(torch.tensor([0, 0, 1, 1]), 2).float()
-    m = compute_metrics(logits, labels, ["x", "y"])
-    assert m["wa"] == pytest.approx(75.0) and m["ua"] == pytest.approx((2 / 3 + 1) / 2 * 100, abs=1e-3)
-    assert m["confusion"] == [[2, 1], [0, 1]]
-    assert m["per_class_f1"]["y"] == pytest.approx(2 / 3 * 100, abs=1e-3)
-    # class x: F1 0.8 on 3 utterances, class y: F1 2/3 on 1; WF1 weights by support, macro-F1 does not
-    assert m["wf1"] == pytest.approx((3 * 0.8 + 2 / 3) / 4 * 100, abs=1e-3)
-    assert m["macro_f1"] == pytest.approx((0.8 + 2 / 3) / 2 * 100, abs=1e-3)
-
-
 def test_fold_refuses_selection_on_test_and_empty_splits() -> None:
     corpus = make_demo(dialogues=20)
     s = corpus.samples

@@ -12,6 +12,7 @@ import torch.distributed as dist
 import pytest
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not dist.is_available(), reason="torch.distributed is not available")
 def test_two_process_training_writes_one_record(tmp_path: Path) -> None:
     out = tmp_path / "ddp"
@@ -27,6 +28,7 @@ def test_two_process_training_writes_one_record(tmp_path: Path) -> None:
     assert [json.loads(x)["epoch"] for x in log] == [1, 2]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs a CUDA device")
 def test_bench_on_cuda_with_bf16_autocast(tmp_path: Path) -> None:
     from mer_toolkit.results import read_records
