@@ -97,7 +97,8 @@ def test_broken_plugins_are_reported_and_skipped(tmp_path: Path) -> None:
     assert "not a class or factory" in failed["noncallable"]["error"]
     doctor = run_mer_process("doctor", env=env)
     assert doctor.returncode == 1 and "boom at import" in doctor.stdout
-    disabled = run_mer_process("plugins", "--json", env={**env, "MER_DISABLE_PLUGINS": "import,hook,duplicate,noncallable"})
+    disabled = run_mer_process("plugins", "--json",
+                               env={**env, "MER_DISABLE_PLUGINS": "import,hook,duplicate,noncallable"})
     assert json.loads(disabled.stdout)["failed"] == []
 
 

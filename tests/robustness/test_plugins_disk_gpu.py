@@ -72,5 +72,6 @@ def test_cuda_out_of_memory_suggests_a_smaller_batch(tmp_path: Path) -> None:
     free, _ = torch.cuda.mem_get_info()
     huge = max(1, int(free / (4 * 4096 * 4096)) + 4)
     proc = run_mer_process("train", "--model", "gated_mlp", "--device", "cuda", "--epochs", "1",
-                           "--out", str(tmp_path / "o"), "--set", f"model.adapters.text.dim={4096 * huge}", "--set", "data.batch_size=4096")
+                           "--out", str(tmp_path / "o"), "--set", f"model.adapters.text.dim={4096 * huge}",
+                           "--set", "data.batch_size=4096")
     assert proc.returncode == 2 and ("out of memory" in proc.stderr or "batch_size" in proc.stderr)
