@@ -42,5 +42,10 @@ def test_default_names_and_values_in_percent() -> None:
     assert list(res["per_class_f1"]) == ["0", "1"] and res["wa"] == 100.0 and res["wf1"] == 100.0
 
 
+def test_values_are_rounded_to_four_decimals() -> None:
+    m = compute_metrics(one_hot([0, 1, 1], 3), torch.tensor([0, 0, 1]), ["a", "b", "c"])
+    assert m["wa"] == 66.6667 and m["per_class_f1"]["b"] == 66.6667  # b: precision 1/2, recall 1
+
+
 def test_only_the_loss_is_minimised() -> None:
     assert HIGHER_IS_BETTER == {"wa": True, "ua": True, "wf1": True, "macro_f1": True, "loss": False}

@@ -48,13 +48,26 @@ def test_globals_that_can_run_code_are_refused(tmp_path: Path, monkeypatch: pyte
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "evil.pkl"
     path.write_bytes(pickle.dumps({"x": Calls(func, *args)}, protocol=2))
-    with pytest.raises(DataError, match=rf"evil.pkl' was refused: it refers to \S*{func.__name__}"):
+    with pytest.raises(DataError, match=rf"evil.pkl' was refused: it refers to \S*{func.__name__}, which could "
+                                        r"execute code; .* \(dicts, lists, strings, numbers, numpy arrays\)"):
         load_pickle(path)
     assert not (tmp_path / "PWNED").exists()
 
 
-def test_truncated_pickle_is_a_data_error(tmp_path: Path) -> None:
+def test_unreadable_truncated_and_empty_files_are_data_errors(tmp_path: Path) -> None:
     path = tmp_path / "cut.pkl"
     path.write_bytes(pickle.dumps({"x": np.zeros(100)})[:50])
-    with pytest.raises(DataError, match="cut.pkl"):
+    with pytest.raises(DataError, match=r"cut.pkl' is not a valid pickle \(pickle data was truncated\)"):
         load_pickle(path)
+    path.write_bytes(b"")
+    with pytest.raises(DataError, match=r"cut.pkl' is truncated or malformed \(EOFError: Ran out of input\)"):
+        load_pickle(path)
+    with pytest.raises(DataError, match=r"' cannot be read \(.*Is a directory"):
+        load_pickle(tmp_path)
+
+
+def test_python2_byte_strings_are_read_as_latin1(tmp_path: Path) -> None:
+    """Python 2 pickles of the ERC corpora hold byte strings; latin-1 maps every byte to one character."""
+    path = tmp_path / "py2.pkl"
+    path.write_bytes(b"\x80\x02U\x04caf\xe9.")  # protocol 2, SHORT_BINSTRING 'caf\xe9', STOP
+    assert load_pickle(path) == "café"
