@@ -4,8 +4,9 @@
 - ``tiny_batch``: factory of small random ``Batch``es (pooled or sequence layout, any modalities);
 - ``check_part(part, kind, batch)``: forward + backward, shape and finiteness checks;
 - ``train_tiny(config, tmp_path)``: trains a config for a few epochs on ``demo`` and returns its record;
-- ``run_mer(*args)`` runs the ``mer`` CLI entry in this process (fast), ``run_mer_process(*args)`` in a
-  fresh interpreter (for import paths, signals, several processes); both return a ``CompletedProcess``;
+- ``run_mer(*args)`` runs the ``mer`` CLI entry in this process (fast, extra import folders with
+  ``sys_path=``), ``run_mer_process(*args)`` in a fresh interpreter (hard kills, several processes);
+  both return a ``CompletedProcess``;
 - ``assert_clean_error(proc, ...)`` checks a one-paragraph user error, ``fake_dist(site, ...)`` lays out an
   installed one-module plugin;
 - ``load_trained(run_dir)`` rebuilds the selected model of a run, ``accuracy_on(model, samples)`` scores it.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import importlib
 import io
 import os
 import subprocess
@@ -154,16 +156,20 @@ def accuracy_on(model: torch.nn.Module, samples: Sequence[Sample], shuffled: str
 
 
 @contextlib.contextmanager
-def _process_state(env: dict[str, str] | None, cwd: Path | None) -> Iterator[None]:
-    """Apply ``env`` and ``cwd`` for one in-process CLI call and restore them, the plugin host and torch's
-    global settings afterwards, so calls do not leak into each other."""
+def _process_state(env: dict[str, str] | None, cwd: Path | None, sys_path: Sequence[Path]) -> Iterator[None]:
+    """Apply ``env``, ``cwd`` and extra import paths for one in-process CLI call; restore them, the plugin host,
+    the modules imported from those paths and torch's global settings afterwards."""
     from . import plugins
 
     saved_env = dict(os.environ)
     saved_cwd = os.getcwd()
     threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    extra = [str(Path(p).resolve()) for p in sys_path]
     os.environ.update({"COLUMNS": "200", **(env or {})})
-    if env:
+    sys.path[:0] = extra
+    importlib.invalidate_caches()
+    reload_plugins = bool(env) or bool(extra)
+    if reload_plugins:
         plugins.reset()
     if cwd is not None:
         os.chdir(cwd)
@@ -173,24 +179,32 @@ def _process_state(env: dict[str, str] | None, cwd: Path | None) -> Iterator[Non
         os.chdir(saved_cwd)
         os.environ.clear()
         os.environ.update(saved_env)
-        if env:
+        for p in extra:
+            sys.path.remove(p)
+        for name, module in list(sys.modules.items()):
+            if any(str(getattr(module, "__file__", None) or "").startswith(p) for p in extra):
+                del sys.modules[name]
+        importlib.invalidate_caches()
+        if reload_plugins:
             plugins.reset()
         torch.set_num_threads(threads)
         torch.use_deterministic_algorithms(deterministic, warn_only=True)
 
 
-def run_mer(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+def run_mer(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
+            sys_path: Sequence[Path] = ()) -> subprocess.CompletedProcess:
     """Run ``mer ARGS`` through the CLI entry in this process; exit code and output as a subprocess would give.
 
-    An exception escaping ``main`` (only with ``--debug``) becomes a traceback on stderr and exit code 1,
-    as in a fresh interpreter. Import paths (``PYTHONPATH``) need ``run_mer_process``.
+    ``sys_path`` folders are importable (and their entry points visible) for this call only, as
+    ``PYTHONPATH`` would make them in a new interpreter. An exception escaping ``main`` (only with
+    ``--debug`` or strict plugins) becomes a traceback on stderr and exit code 1, as in a fresh interpreter.
     """
     from .cli.main import main
 
     if env and "PYTHONPATH" in env:
-        raise ValueError("run_mer: PYTHONPATH only takes effect in a new interpreter; use run_mer_process")
+        raise ValueError("run_mer: pass import folders as sys_path=[...]; PYTHONPATH only affects a new interpreter")
     out, err = io.StringIO(), io.StringIO()
-    with _process_state(env, cwd), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    with _process_state(env, cwd, sys_path), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             code = main(list(args))
         except SystemExit as exc:  # argparse: --help, usage errors

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from mer_toolkit.testing import fake_dist, run_mer_process
+from mer_toolkit.testing import fake_dist, run_mer, run_mer_process
 from mer_toolkit.results import append_record, read_records
 
 PLUGIN = """
@@ -22,16 +22,14 @@ def mer_register_parts(registry):
 """
 
 
-@pytest.mark.slow
 def test_two_plugins_registering_the_same_name(tmp_path: Path) -> None:
     fake_dist(tmp_path, "plugin-a", "aaa", "plug_a", PLUGIN)
     fake_dist(tmp_path, "plugin-b", "bbb", "plug_b", PLUGIN)
-    env = {"PYTHONPATH": str(tmp_path)}
-    report = json.loads(run_mer_process("plugins", "--json", env=env).stdout)
+    report = json.loads(run_mer("plugins", "--json", sys_path=[tmp_path]).stdout)
     assert [p["name"] for p in report["loaded"] if p["name"] in ("aaa", "bbb")] == ["aaa"]
     failed = {f["name"]: f for f in report["failed"]}
     assert "registered twice" in failed["bbb"]["error"] and "aaa" in failed["bbb"]["error"]
-    listed = json.loads(run_mer_process("list", "fusion", "--json", env=env).stdout)
+    listed = json.loads(run_mer("list", "fusion", "--json", sys_path=[tmp_path]).stdout)
     assert [r["source"] for r in listed if r["name"] == "shared.name"] == ["aaa"]
 
 
