@@ -155,3 +155,25 @@ def test_staged_registrations_take_the_plugin_source_and_roll_back_overrides() -
     assert ok.commit() == [("fusion", "taken")]
     e = regs.fusion.entry("taken")
     assert (e.obj, e.source, e.doc, e.extra) == (list, "plug", "Replacement.", {"path": "x.yaml"})
+
+
+def test_errors_name_the_source_and_defaults_of_entries_without_docs() -> None:
+    reg = Registry("encoder")
+    with pytest.raises(PluginError, match="encoder 'x' from pkg is int, not a class or factory") as exc:
+        reg.register("x", 42, source="pkg")
+    assert exc.value.plugin == "pkg"
+    reg.register("quiet", lambda: None, source="pkg")
+    assert reg.entry("quiet").doc == "" and reg.entry("quiet").summary == ""
+    with pytest.raises(PluginError) as exc:
+        reg.register("quiet", dict, source="other")
+    assert exc.value.plugin == "other"
+    models = Registry("model")
+    models.register("spec", {"model": {}})
+    assert (models.entry("spec").origin, models.entry("spec").doc) == ("<inline spec>", "")
+
+
+def test_find_returns_every_kind_holding_a_name() -> None:
+    regs = Registries()
+    regs.fusion.register("same", dict)
+    regs.head.register("same", list)
+    assert [(e.kind, e.obj) for e in regs.find("same")] == [("fusion", dict), ("head", list)]
