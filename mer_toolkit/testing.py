@@ -4,17 +4,26 @@
 - ``tiny_batch``: factory of small random ``Batch``es (pooled or sequence layout, any modalities);
 - ``check_part(part, kind, batch)``: forward + backward, shape and finiteness checks;
 - ``train_tiny(config, tmp_path)``: trains a config for a few epochs on ``demo`` and returns its record;
-- ``run_mer(*args)`` runs the real ``mer`` CLI in a fresh interpreter, ``assert_clean_error(proc, ...)``
-  checks a one-paragraph user error, ``fake_dist(site, ...)`` lays out an installed one-module plugin.
+- ``run_mer(*args)`` runs the ``mer`` CLI entry in this process (fast, extra import folders with
+  ``sys_path=``), ``run_mer_process(*args)`` in a fresh interpreter (hard kills, several processes);
+  both return a ``CompletedProcess``;
+- ``assert_clean_error(proc, ...)`` checks a one-paragraph user error, ``fake_dist(site, ...)`` lays out an
+  installed one-module plugin;
+- ``load_trained(run_dir)`` rebuilds the selected model of a run, ``accuracy_on(model, samples)`` scores it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import importlib
+import io
 import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable, Sequence
+import traceback
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +35,8 @@ from .model import _takes_batch
 from .parts import as_part_output
 from .registry import Registries
 
-__all__ = ["fresh_registry", "make_tiny_batch", "check_part", "train_tiny", "run_mer", "assert_clean_error",
-           "fake_dist"]
+__all__ = ["fresh_registry", "make_tiny_batch", "check_part", "train_tiny", "load_trained", "accuracy_on",
+           "run_mer", "run_mer_process", "assert_clean_error", "fake_dist"]
 
 
 def fresh_registry(entry_points: bool = False) -> Registries:
@@ -117,8 +126,97 @@ def train_tiny(config: str | dict[str, Any], run_dir: Path, *, dataset: str = "d
                     device="cpu")
 
 
+def load_trained(run_dir: Path, registry: Registries | None = None) -> torch.nn.Module:
+    """The model selected by a run (``best.pt`` of ``run_dir``), rebuilt from its own config, in eval mode."""
+    from .config import ResolvedConfig
+    from .experiment import build_model
+    from .model import DataSpec
+    from .train import load_checkpoint
+
+    ck = load_checkpoint(Path(run_dir) / "best.pt")
+    model = build_model(ResolvedConfig(ck["config"]), DataSpec(**ck["data_spec"]),
+                        registry or fresh_registry(entry_points=True))
+    model.load_state_dict(ck["state_dict"])
+    return model.eval()
+
+
+@torch.no_grad()
+def accuracy_on(model: torch.nn.Module, samples: Sequence[Sample], shuffled: str | None = None) -> float:
+    """Accuracy (%) of ``model`` on ``samples``; with ``shuffled='audio'`` each utterance gets the audio of the one
+    half the list away (another dialogue), so a model that ignores that modality scores exactly the same."""
+    samples = list(samples)
+    if shuffled is not None:
+        half = len(samples) // 2
+        donors = samples[half:] + samples[:half]
+        samples = [dataclasses.replace(s, modalities={**s.modalities, shuffled: d.modalities[shuffled]})
+                   for s, d in zip(samples, donors)]
+    batch = collate(samples)
+    predicted = model(batch).logits.argmax(-1)
+    return float((predicted == batch.labels).float().mean()) * 100
+
+
+@contextlib.contextmanager
+def _process_state(env: dict[str, str] | None, cwd: Path | None, sys_path: Sequence[Path]) -> Iterator[None]:
+    """Apply ``env``, ``cwd`` and extra import paths for one in-process CLI call; restore them, the plugin host,
+    the modules imported from those paths and torch's global settings afterwards."""
+    from . import plugins
+
+    saved_env = dict(os.environ)
+    saved_cwd = os.getcwd()
+    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    extra = [str(Path(p).resolve()) for p in sys_path]
+    os.environ.update({"COLUMNS": "200", **(env or {})})
+    sys.path[:0] = extra
+    importlib.invalidate_caches()
+    reload_plugins = bool(env) or bool(extra)
+    if reload_plugins:
+        plugins.reset()
+    if cwd is not None:
+        os.chdir(cwd)
+    try:
+        yield
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+        for p in extra:
+            sys.path.remove(p)
+        for name, module in list(sys.modules.items()):
+            if any(str(getattr(module, "__file__", None) or "").startswith(p) for p in extra):
+                del sys.modules[name]
+        importlib.invalidate_caches()
+        if reload_plugins:
+            plugins.reset()
+        torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(deterministic, warn_only=True)
+
+
 def run_mer(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
-            timeout: float = 300) -> subprocess.CompletedProcess:
+            sys_path: Sequence[Path] = ()) -> subprocess.CompletedProcess:
+    """Run ``mer ARGS`` through the CLI entry in this process; exit code and output as a subprocess would give.
+
+    ``sys_path`` folders are importable (and their entry points visible) for this call only, as
+    ``PYTHONPATH`` would make them in a new interpreter. An exception escaping ``main`` (only with
+    ``--debug`` or strict plugins) becomes a traceback on stderr and exit code 1, as in a fresh interpreter.
+    """
+    from .cli.main import main
+
+    if env and "PYTHONPATH" in env:
+        raise ValueError("run_mer: pass import folders as sys_path=[...]; PYTHONPATH only affects a new interpreter")
+    out, err = io.StringIO(), io.StringIO()
+    with _process_state(env, cwd, sys_path), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse: --help, usage errors
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except Exception:  # noqa: BLE001 - reported like an uncaught exception in a fresh interpreter
+            traceback.print_exc()
+            code = 1
+    return subprocess.CompletedProcess(["mer", *args], code, out.getvalue(), err.getvalue())
+
+
+def run_mer_process(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
+                    timeout: float = 300) -> subprocess.CompletedProcess:
     """Run ``mer ARGS`` in a fresh interpreter, as a user would; returns the completed process."""
     full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
     return subprocess.run([sys.executable, "-m", "mer_toolkit.cli.main", *args], capture_output=True, text=True,

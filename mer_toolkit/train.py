@@ -89,6 +89,7 @@ class FitResult:
     train_seconds: float
     history: list[dict[str, Any]] = field(default_factory=list)
     stopped_early: bool = False
+    resumed_from: int = 0
 
 
 class Trainer:
@@ -250,6 +251,8 @@ class Trainer:
             val = self.evaluate(val_loader)
             spent += stats["seconds"]
             row = {"epoch": epoch, "train": stats, "val": {k: v for k, v in val.items() if k != "confusion"}}
+            if epoch == start_epoch > 1:  # the log shows where an interrupted run continued from last.pt
+                row["resumed_from"] = start_epoch - 1
             history.append(row)
             improved = self._better(val[cfg.monitor], best)
             if improved:
@@ -273,4 +276,4 @@ class Trainer:
             self.model.load_state_dict(best_state)
         elif best_path is not None and best_path.is_file():  # resumed after the best epoch
             self.model.load_state_dict(load_checkpoint(best_path)["state_dict"])
-        return FitResult(best_epoch, best_val, len(history), spent, history, stopped)
+        return FitResult(best_epoch, best_val, len(history), spent, history, stopped, start_epoch - 1)

@@ -8,13 +8,17 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch import nn
 
+from mer_toolkit.components.fusion import ConcatFusion, GatedSumFusion
 from mer_toolkit.data.corpus import Fold
 from mer_toolkit.data.datasets.demo import make_demo
+from mer_toolkit.data.sample import collate
 from mer_toolkit.errors import ConfigError, DataError, RunError
 from mer_toolkit.metrics import compute_metrics
 from mer_toolkit.model import ComposedModel, DataSpec
-from mer_toolkit.testing import check_part, make_tiny_batch, train_tiny
+from mer_toolkit.parts import PartOutput
+from mer_toolkit.testing import accuracy_on, check_part, load_trained, make_tiny_batch, train_tiny
 from mer_toolkit.train import load_checkpoint
 
 SPEC = DataSpec({"text": 12, "audio": 16}, 4, list("abcd"), [2, 2, 2, 2])
@@ -44,6 +48,59 @@ def test_padding_does_not_change_pooled_outputs(mer_registry) -> None:
     assert torch.allclose(model(batch).logits, ref, atol=1e-5)
 
 
+class SpyFusion(ConcatFusion):
+    """Concatenation that keeps the masks it was given, to see what ComposedModel hands to a fusion."""
+
+    seen: dict[str, torch.Tensor] = {}
+
+    def forward(self, feats: dict[str, torch.Tensor], masks: dict[str, torch.Tensor]) -> torch.Tensor:
+        SpyFusion.seen = dict(masks)
+        return super().forward(feats, masks)
+
+
+class Tagged(nn.Module):
+    """Interaction that passes the streams on and adds ``tag`` (one step, its own mask) without masks of the rest."""
+
+    def __init__(self, in_dims: dict[str, int], num_classes: int) -> None:
+        super().__init__()
+        self.out_dims = {**in_dims, "tag": 3}
+
+    def forward(self, feats: dict[str, torch.Tensor], masks: dict[str, torch.Tensor]) -> PartOutput:
+        b = next(iter(feats.values())).shape[0]
+        tag_mask = torch.arange(b).unsqueeze(1) % 2 == 0
+        return PartOutput({**feats, "tag": torch.ones(b, 1, 3)}, masks={"tag": tag_mask})
+
+
+@pytest.mark.parametrize("interaction", [None, "tagged"])
+def test_composed_model_hands_the_padding_masks_to_the_fusion(mer_registry, interaction: str | None) -> None:
+    mer_registry.fusion.register("spy", SpyFusion)
+    mer_registry.interaction.register("tagged", Tagged)
+    spec = {"encoders": {"text": "features", "audio": "features"}, "fusion": "spy", "heads": {"emotion": "linear"},
+            **({"interaction": interaction} if interaction else {})}
+    batch = make_tiny_batch("sequence", batch_size=6)
+    assert not all(m.all() for m in batch.masks.values())  # the batch does hold padding
+    ComposedModel.from_spec(spec, SPEC, mer_registry)(batch)
+    for m in ("text", "audio"):
+        assert torch.equal(SpyFusion.seen[m], batch.masks[m]), m
+    if interaction:
+        assert torch.equal(SpyFusion.seen["tag"], torch.tensor([[True], [False]] * 3))
+
+
+def test_gated_sum_weights_follow_the_gate_and_weigh_the_streams() -> None:
+    batch = make_tiny_batch("pooled", batch_size=5)
+    fusion = GatedSumFusion({"text": 12, "audio": 16}, dim=8)
+    out = fusion(dict(batch.inputs), dict(batch.masks))
+    w, h = out.extras["modality_weights"], fusion.projected(dict(batch.inputs), dict(batch.masks))
+    assert torch.allclose(out.value, w["audio"].unsqueeze(-1) * h[:, 0] + w["text"].unsqueeze(-1) * h[:, 1])
+    assert w["text"].std() > 0  # per utterance, not a constant split
+    with torch.no_grad():
+        fusion.gate.weight.zero_()
+        fusion.gate.bias.copy_(torch.tensor([0.0, 20.0]))  # order is sorted: audio, text
+    out = fusion(dict(batch.inputs), dict(batch.masks))
+    assert torch.all(out.extras["modality_weights"]["text"] > 0.999)
+    assert torch.allclose(out.value, h[:, 1], atol=1e-4)
+
+
 def test_unknown_loss_weight_and_missing_modality_are_errors(mer_registry) -> None:
     with pytest.raises(ConfigError, match=r"unknown loss term\(s\) \['fusion.nope'\]"):
         ComposedModel.from_spec({**MODEL, "loss_weights": {"fusion.nope": 1}}, SPEC, mer_registry)
@@ -58,15 +115,6 @@ def test_builtin_fusions_pass_check_part(mer_registry, tiny_batch, kind: str, na
     part = mer_registry.fusion.get(name)(in_dims={m: x.shape[-1] for m, x in batch.inputs.items()}, **kwargs)
     out = check_part(part, kind, batch)
     assert out.value.shape[-1] == part.out_dim
-
-
-def test_metrics_match_hand_computed_values() -> None:
-    labels = torch.tensor([0, 0, 0, 1])
-    logits = torch.nn.functional.one_hot(torch.tensor([0, 0, 1, 1]), 2).float()
-    m = compute_metrics(logits, labels, ["x", "y"])
-    assert m["wa"] == pytest.approx(75.0) and m["ua"] == pytest.approx((2 / 3 + 1) / 2 * 100, abs=1e-3)
-    assert m["confusion"] == [[2, 1], [0, 1]]
-    assert m["per_class_f1"]["y"] == pytest.approx(2 / 3 * 100, abs=1e-3)
 
 
 def test_fold_refuses_selection_on_test_and_empty_splits() -> None:
@@ -86,26 +134,20 @@ def test_demo_is_deterministic_and_has_conflicting_modalities() -> None:
     assert 0.2 < share < 0.4
 
 
-@pytest.fixture(scope="module")
-def demo_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
-    """Text-only, audio-only and both modalities, same model family and budget."""
-    runs = {}
-    for name, mods in (("text", ["text"]), ("audio", ["audio"]), ("both", ["text", "audio"])):
-        cfg = {"_base_": "concat_mlp", "model": {"encoders": {"_delete_": True, **{m: "features" for m in mods}},
-                                                 "adapters": {"_delete_": True,
-                                                              **{m: {"type": "mlp", "dim": 128} for m in mods}}}}
-        runs[name] = train_tiny(cfg, tmp_path_factory.mktemp(name), epochs=12, registry=None)
-    return runs
-
-
-def test_demo_needs_both_modalities(demo_runs: dict[str, dict]) -> None:
-    wa = {k: r["metrics"]["test"]["wa"] for k, r in demo_runs.items()}
+def test_demo_needs_both_modalities(demo_references: dict[str, dict], single_modality_accuracy: dict,
+                                   demo_test_utterances: dict[str, list]) -> None:
+    wa = {k: r["metrics"]["test"]["wa"] for k, r in demo_references.items()}
     assert wa["both"] > 70.0, wa
     assert wa["both"] > wa["text"] + 4 and wa["both"] > wa["audio"] + 4, wa
+    both = load_trained(demo_references["both"]["run_dir"])
+    acc = {part: accuracy_on(both, samples) for part, samples in demo_test_utterances.items()}
+    # where the cues disagree only the audio knows the label; where they agree text is the stronger cue
+    assert acc["conflict"] > single_modality_accuracy["text"]["conflict"] + 20, (acc, single_modality_accuracy)
+    assert acc["agree"] > single_modality_accuracy["audio"]["agree"] + 10, (acc, single_modality_accuracy)
 
 
-def test_run_directory_and_checkpoint_contents(demo_runs: dict[str, dict]) -> None:
-    rec = demo_runs["both"]
+def test_run_directory_and_checkpoint_contents(demo_references: dict[str, dict]) -> None:
+    rec = demo_references["both"]
     run = Path(rec["run_dir"])
     assert {"config.yaml", "best.pt", "last.pt", "log.jsonl", "record.json"} <= {p.name for p in run.iterdir()}
     ck = load_checkpoint(run / "best.pt")
@@ -116,6 +158,21 @@ def test_run_directory_and_checkpoint_contents(demo_runs: dict[str, dict]) -> No
     assert best["epoch"] == rec["best_epoch"]  # selection used validation, not test
     assert rec["metrics"]["val"]["wf1"] == pytest.approx(best["val"]["wf1"])
     assert rec["protocol"] == "official" and rec["selection"] == "val.wf1" and len(rec["config_hash"]) == 12
+
+
+def test_selected_epoch_is_scored_on_validation_and_test_only_once(demo_references: dict[str, dict]) -> None:
+    """The record's val metrics are those of the selected model on the val split (not on test), and its test
+    metrics those of the same model on test: the log and the record agree only if selection read validation."""
+    rec = demo_references["both"]
+    model = load_trained(rec["run_dir"])
+    samples = {split: [s for s in make_demo().samples if s.meta["split"] == split] for split in ("val", "test")}
+    for split, utts in samples.items():
+        batch = collate(utts)
+        with torch.no_grad():
+            got = compute_metrics(model(batch).logits, batch.labels, list(rec["label_names"]))
+        for key in ("wa", "ua", "wf1", "macro_f1"):
+            assert got[key] == pytest.approx(rec["metrics"][split][key], abs=1e-3), (split, key)
+    assert rec["metrics"]["val"]["wf1"] != pytest.approx(rec["metrics"]["test"]["wf1"], abs=1e-3)
 
 
 def test_checkpoint_with_code_payload_is_refused(tmp_path: Path) -> None:

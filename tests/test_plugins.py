@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mer_toolkit.testing import fake_dist, run_mer
+from mer_toolkit.testing import fake_dist, run_mer, run_mer_process
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -30,24 +30,28 @@ def example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def env_with(*sites: Path) -> dict[str, str]:
-    return {"PYTHONPATH": os.pathsep.join(str(s) for s in sites), "MER_LOAD_PLUGINS": "",
-            "MER_DISABLE_PLUGINS": ""}
+    """What a fresh interpreter needs to see the plugins installed in ``sites`` (and none disabled)."""
+    return {"PYTHONPATH": os.pathsep.join(str(s) for s in sites), "MER_LOAD_PLUGINS": "", "MER_DISABLE_PLUGINS": ""}
 
 
+PLUGIN_ENV = {"MER_LOAD_PLUGINS": "", "MER_DISABLE_PLUGINS": ""}
+
+
+@pytest.mark.slow
 def test_installed_plugin_appears_in_list_and_trains_from_yaml(example_site: Path, tmp_path: Path) -> None:
     env = env_with(example_site)
-    listed = run_mer("list", "fusion", "--json", env=env)
+    listed = run_mer_process("list", "fusion", "--json", env=env)
     assert listed.returncode == 0, listed.stderr
     rows = {r["name"]: r for r in json.loads(listed.stdout)}
     assert rows["example.max"]["source"] == "example"
     cfg = tmp_path / "mine.yaml"
     cfg.write_text("_base_: concat_mlp\nmodel:\n  fusion: {type: example.max, dim: 32}\n")
     out = run_mer("train", "--config", str(cfg), "--dataset", "demo", "--epochs", "2", "--quiet", "--json",
-                  "--out", str(tmp_path / "run"), env=env)
+                  "--out", str(tmp_path / "run"), env=PLUGIN_ENV, sys_path=[example_site])
     assert out.returncode == 0, out.stderr
     rec = json.loads(out.stdout)[0]
     assert rec["metrics"]["test"]["wa"] > 40.0  # 4 classes: chance is 25 %
-    plugins = json.loads(run_mer("plugins", "--json", env=env).stdout)
+    plugins = json.loads(run_mer("plugins", "--json", env=PLUGIN_ENV, sys_path=[example_site]).stdout)
     assert any(p["name"] == "example" and p["dist"] == "mer-example-fusion" for p in plugins["loaded"])
 
 
@@ -81,27 +85,28 @@ BROKEN = {
 def test_broken_plugins_are_reported_and_skipped(tmp_path: Path) -> None:
     for ep, (dist, code) in BROKEN.items():
         fake_dist(tmp_path, dist, ep, f"plug_{ep}", code)
-    env = env_with(tmp_path)
-    listed = run_mer("list", "fusion", "--json", env=env)
+    site = {"env": PLUGIN_ENV, "sys_path": [tmp_path]}
+    listed = run_mer("list", "fusion", "--json", **site)
     assert listed.returncode == 0 and "Traceback" not in listed.stderr
     names = {r["name"] for r in json.loads(listed.stdout)}
     assert "concat" in names and "half.registered" not in names and "not.callable" not in names
-    report = json.loads(run_mer("plugins", "--json", env=env).stdout)
+    report = json.loads(run_mer("plugins", "--json", **site).stdout)
     failed = {f["name"]: f for f in report["failed"]}
     assert set(failed) == set(BROKEN)
     assert "boom at import" in failed["import"]["error"] and failed["import"]["stage"] == "import"
     assert "boom in hook" in failed["hook"]["error"]
     assert "registered twice" in failed["duplicate"]["error"] and failed["duplicate"]["dist"] == "dup-name"
     assert "not a class or factory" in failed["noncallable"]["error"]
-    doctor = run_mer("doctor", env=env)
+    doctor = run_mer("doctor", **site)
     assert doctor.returncode == 1 and "boom at import" in doctor.stdout
-    disabled = run_mer("plugins", "--json", env={**env, "MER_DISABLE_PLUGINS": "import,hook,duplicate,noncallable"})
+    disabled = run_mer("plugins", "--json", sys_path=[tmp_path],
+                       env={**PLUGIN_ENV, "MER_DISABLE_PLUGINS": "import,hook,duplicate,noncallable"})
     assert json.loads(disabled.stdout)["failed"] == []
 
 
 def test_strict_mode_reraises(tmp_path: Path) -> None:
     fake_dist(tmp_path, "broken-import", "import", "plug_import", "raise RuntimeError('boom at import')\n")
-    out = run_mer("list", env={**env_with(tmp_path), "MER_STRICT_PLUGINS": "1"})
+    out = run_mer("list", env={**PLUGIN_ENV, "MER_STRICT_PLUGINS": "1"}, sys_path=[tmp_path])
     assert out.returncode != 0 and "boom at import" in out.stderr
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 from mer_toolkit.errors import PluginError, UnknownComponentError
@@ -68,3 +70,110 @@ def test_staged_registrations_commit_all_or_nothing() -> None:
 def test_unknown_kind_lists_kinds() -> None:
     with pytest.raises(UnknownComponentError, match="did you mean 'fusion'"):
         Registries().kind("fusoin")
+
+
+def test_second_registration_from_the_same_source_is_an_error() -> None:
+    reg = Registry("fusion")
+    reg.register("mine", dict, source="pkg")
+    with pytest.raises(PluginError, match="'mine' is registered twice: by pkg .* and by pkg"):
+        reg.register("mine", list, source="pkg")
+    assert reg.get("mine") is dict
+    regs = Registries()
+    stage = regs.staged("plug")
+    stage.fusion.register("twice", dict)
+    stage.fusion.register("twice", list)
+    with pytest.raises(PluginError, match="registered twice: by plug"):
+        stage.commit()
+    assert "twice" not in regs.fusion
+
+
+def test_decorator_form_keeps_source_doc_override_and_extras() -> None:
+    reg = Registry("model")
+    assert reg.register("plain", dict) is dict and reg.entry("plain").source == "builtin"
+
+    @reg.register("spec", source="pkg", doc="A documented spec.", path="spec.yaml")
+    def spec() -> dict:
+        return {}
+
+    e = reg.entry("spec")
+    assert (e.source, e.doc, e.extra, e.summary) == ("pkg", "A documented spec.", {"path": "spec.yaml"},
+                                                     "A documented spec.")
+    reg.register("spec", source="other", override=True)(list)
+    assert reg.get("spec") is list and reg.entry("spec").source == "other"
+    reg.register("inline", {"model": {}}, path="m.yaml")  # a model may be a plain YAML mapping
+    assert reg.entry("inline").origin == "m.yaml" and reg.info("inline")["signature"] == ""
+
+
+def test_origin_signature_and_info_fields() -> None:
+    reg = Registry("loss")
+    reg.register("part", functools.partial(dict, a=1), source="pkg")
+    reg.register("builtin_type", dict)
+    assert reg.entry("part").origin == "partial"  # no __qualname__: the type's name
+    info = reg.info("part")
+    assert set(info) == {"kind", "name", "signature", "doc", "origin", "source"}
+    assert (info["kind"], info["name"], info["source"]) == ("loss", "part", "pkg")
+    assert reg.info("builtin_type")["signature"] == "(...)"  # dict has no introspectable signature
+
+
+@pytest.mark.parametrize("name", ["", " padded", 3])
+def test_bad_names_are_refused_naming_the_source(name: object) -> None:
+    with pytest.raises(PluginError, match="is not a non-empty string") as exc:
+        Registry("head").register(name, dict, source="pkg")  # type: ignore[arg-type]
+    assert exc.value.plugin == "pkg" and repr(name) in str(exc.value)
+
+
+def test_lookups_name_the_place_and_filter_by_source() -> None:
+    reg = Registry("fusion")
+    reg.register("a", dict, source="p1")
+    reg.register("b", dict, source="p2")
+    assert reg.names(source="p1") == ["a"] and list(reg) == ["a", "b"] and len(reg) == 2
+    with pytest.raises(UnknownComponentError, match=r"\(at model.fusion\)"):
+        reg.get("c", where="model.fusion")
+    reg.unregister("not-there")
+    reg.unregister("a")
+    assert "a" not in reg
+    with pytest.raises(UnknownComponentError) as exc:
+        Registries().kind("nope")
+    assert exc.value.kind == "kind"
+    assert [e.name for e in Registries().find("x")] == []
+
+
+def test_staged_registrations_take_the_plugin_source_and_roll_back_overrides() -> None:
+    regs = Registries()
+    regs.fusion.register("taken", dict)
+    stage = regs.staged("plug")
+    assert stage.fusion.kind == "fusion"
+    stage.fusion.register("taken", list, source="spoofed", override=True, doc="Replacement.")
+    stage.head.register("new", set, path="new.yaml")
+    stage.head.register("new", tuple)  # second registration of one name by one plugin: fails the commit
+    with pytest.raises(PluginError):
+        stage.commit()
+    assert regs.fusion.get("taken") is dict and regs.fusion.entry("taken").source == "builtin"
+    assert "new" not in regs.head
+    ok = regs.staged("plug")
+    ok.fusion.register("taken", source="spoofed", override=True, doc="Replacement.", path="x.yaml")(list)
+    assert ok.commit() == [("fusion", "taken")]
+    e = regs.fusion.entry("taken")
+    assert (e.obj, e.source, e.doc, e.extra) == (list, "plug", "Replacement.", {"path": "x.yaml"})
+
+
+def test_errors_name_the_source_and_defaults_of_entries_without_docs() -> None:
+    reg = Registry("encoder")
+    with pytest.raises(PluginError, match="encoder 'x' from pkg is int, not a class or factory") as exc:
+        reg.register("x", 42, source="pkg")
+    assert exc.value.plugin == "pkg"
+    reg.register("quiet", lambda: None, source="pkg")
+    assert reg.entry("quiet").doc == "" and reg.entry("quiet").summary == ""
+    with pytest.raises(PluginError) as exc:
+        reg.register("quiet", dict, source="other")
+    assert exc.value.plugin == "other"
+    models = Registry("model")
+    models.register("spec", {"model": {}})
+    assert (models.entry("spec").origin, models.entry("spec").doc) == ("<inline spec>", "")
+
+
+def test_find_returns_every_kind_holding_a_name() -> None:
+    regs = Registries()
+    regs.fusion.register("same", dict)
+    regs.head.register("same", list)
+    assert [(e.kind, e.obj) for e in regs.find("same")] == [("fusion", dict), ("head", list)]

@@ -12,10 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from mer_toolkit.testing import run_mer
+from mer_toolkit.bench import BenchInterrupted, Cell, plan_grid, run_bench
+from mer_toolkit.plugins import get_registry
 from mer_toolkit.report import summarize
 from mer_toolkit.results import read_records
 from mer_toolkit.stats import paired_test
+from mer_toolkit.testing import run_mer
+from mer_toolkit.train import load_checkpoint
 
 GRID = ["bench", "--model", "gated_mlp,concat_mlp", "--dataset", "demo", "--seeds", "2", "--epochs", "3",
         "--set", "data.dataset_options.dialogues=60"]
@@ -58,19 +61,46 @@ def test_existing_results_need_resume(full_run: Path) -> None:
     assert len(read_records(full_run / "results.jsonl")) == 4
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
-def test_killed_bench_resumes_to_the_same_records(full_run: Path, tmp_path: Path, sig: int) -> None:
+def test_sigterm_mid_cell_then_resume_continues_from_last_pt(full_run: Path, tmp_path: Path) -> None:
+    """SIGTERM during epoch 2 of the first cell: state is saved, and --resume trains epoch 3 only, from last.pt."""
+    out = tmp_path / "stopped"
+    reg = get_registry()
+    cells = plan_grid(["gated_mlp", "concat_mlp"], ["demo"], [1, 2], reg, overrides=GRID[-1:], epochs=3)
+
+    def stop_in_epoch_two(kind: str, cell: Cell, info: dict) -> None:
+        if kind == "epoch" and info["epoch"] == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    with pytest.raises(BenchInterrupted, match="gated_mlp / demo / official / seed 1.*--resume"):
+        run_bench(cells, out, reg, resume=False, epochs=3, on_event=stop_in_epoch_two)
+    cell_dir = cells[0].run_dir(out)
+    assert not (out / "results.jsonl").exists() and load_checkpoint(cell_dir / "last.pt")["epoch"] == 2
+    done = run_mer(*GRID, "--out", str(out), "--resume")
+    assert done.returncode == 0, done.stderr
+    line = next(ln for ln in done.stdout.splitlines() if "gated_mlp / demo / official / seed 1: test WA" in ln)
+    assert "resumed after epoch 2" in line and done.stdout.count("resumed after") == 1
+    records = {(r["model"], r["seed"]): r for r in read_records(out / "results.jsonl")}
+    assert records[("gated_mlp", 1)]["resumed_from_epoch"] == 2 and records[("gated_mlp", 1)]["epochs_run"] == 3
+    assert [r["resumed_from_epoch"] for k, r in sorted(records.items()) if k != ("gated_mlp", 1)] == [0, 0, 0]
+    log = [json.loads(x) for x in (cell_dir / "log.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in log] == [1, 2, 3] and [r.get("resumed_from") for r in log] == [None, None, 2]
+    assert keys(out / "results.jsonl") == keys(full_run / "results.jsonl")
+    ref = {(r["model"], r["seed"]): r["metrics"]["test"] for r in read_records(full_run / "results.jsonl")}
+    assert {k: r["metrics"]["test"] for k, r in records.items()} == ref
+
+
+@pytest.mark.slow
+def test_killed_bench_resumes_to_the_same_records(full_run: Path, tmp_path: Path) -> None:
+    """SIGKILL (no chance to save anything) of a real ``mer bench`` process, then ``--resume``."""
     out = tmp_path / "killed"
     cmd = [sys.executable, "-m", "mer_toolkit.cli.main", *GRID, "--out", str(out)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while time.time() < deadline and len(read_records(out / "results.jsonl")) < 1:
         time.sleep(0.2)
-    proc.send_signal(sig)
-    _, err = proc.communicate(timeout=60)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=60)
     assert proc.returncode != 0
-    if sig == signal.SIGTERM:
-        assert "--resume" in err and "Traceback" not in err
     done = run_mer(*GRID, "--out", str(out), "--resume")
     assert done.returncode == 0, done.stderr
     assert keys(out / "results.jsonl") == keys(full_run / "results.jsonl")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from mer_toolkit.testing import fake_dist, run_mer
+from mer_toolkit.testing import fake_dist, run_mer, run_mer_process
 from mer_toolkit.results import append_record, read_records
 
 PLUGIN = """
@@ -25,12 +25,11 @@ def mer_register_parts(registry):
 def test_two_plugins_registering_the_same_name(tmp_path: Path) -> None:
     fake_dist(tmp_path, "plugin-a", "aaa", "plug_a", PLUGIN)
     fake_dist(tmp_path, "plugin-b", "bbb", "plug_b", PLUGIN)
-    env = {"PYTHONPATH": str(tmp_path)}
-    report = json.loads(run_mer("plugins", "--json", env=env).stdout)
+    report = json.loads(run_mer("plugins", "--json", sys_path=[tmp_path]).stdout)
     assert [p["name"] for p in report["loaded"] if p["name"] in ("aaa", "bbb")] == ["aaa"]
     failed = {f["name"]: f for f in report["failed"]}
     assert "registered twice" in failed["bbb"]["error"] and "aaa" in failed["bbb"]["error"]
-    listed = json.loads(run_mer("list", "fusion", "--json", env=env).stdout)
+    listed = json.loads(run_mer("list", "fusion", "--json", sys_path=[tmp_path]).stdout)
     assert [r["source"] for r in listed if r["name"] == "shared.name"] == ["aaa"]
 
 
@@ -70,6 +69,7 @@ def test_full_disk_leaves_results_file_intact(tmp_path: Path, monkeypatch) -> No
 def test_cuda_out_of_memory_suggests_a_smaller_batch(tmp_path: Path) -> None:
     free, _ = torch.cuda.mem_get_info()
     huge = max(1, int(free / (4 * 4096 * 4096)) + 4)
-    proc = run_mer("train", "--model", "gated_mlp", "--device", "cuda", "--epochs", "1", "--out", str(tmp_path / "o"),
-                   "--set", f"model.adapters.text.dim={4096 * huge}", "--set", "data.batch_size=4096")
+    proc = run_mer_process("train", "--model", "gated_mlp", "--device", "cuda", "--epochs", "1",
+                           "--out", str(tmp_path / "o"), "--set", f"model.adapters.text.dim={4096 * huge}",
+                           "--set", "data.batch_size=4096")
     assert proc.returncode == 2 and ("out of memory" in proc.stderr or "batch_size" in proc.stderr)

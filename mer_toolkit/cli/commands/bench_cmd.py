@@ -66,9 +66,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
             progress.advance(task)
             if kind == "done":
                 t = info["metrics"]["test"]
+                resumed = f", resumed after epoch {info['resumed_from_epoch']}" if info["resumed_from_epoch"] else ""
                 console.print(f"  done  {name}: test WA {t['wa']:.2f} UA {t['ua']:.2f} WF1 {t['wf1']:.2f} "
-                              f"(best epoch {info['best_epoch']}/{info['epochs_run']}, {info['train_seconds']:.1f}s)",
-                              markup=False)
+                              f"(best epoch {info['best_epoch']}/{info['epochs_run']}, {info['train_seconds']:.1f}s"
+                              f"{resumed})", markup=False)
             elif kind == "skip":
                 console.print(f"  skip  {name}: already in results.jsonl", markup=False)
             else:

@@ -1,14 +1,11 @@
-"""Fixtures of the baselines' tests: one intra-op thread for tiny models, the shared real label files."""
+"""Fixtures of the baselines' tests: one intra-op thread for tiny models (shared ones: the root conftest)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import torch
-
-SHARED_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -18,11 +15,3 @@ def one_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
-
-
-@pytest.fixture
-def shared_data() -> Path:
-    """``../shared/data`` next to the repository; tests using it skip when it is absent."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"real dataset files not available: {SHARED_DATA} is absent")
-    return SHARED_DATA

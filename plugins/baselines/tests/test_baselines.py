@@ -14,10 +14,11 @@ from mer_baselines.mult import MulT
 from mer_baselines.recurrent import DialogueLayout
 from mer_baselines.tensor_fusion import LowRankFusion, TensorFusion
 from mer_toolkit.config import check_section, resolve_config
+from mer_toolkit.data.datasets.demo import make_demo
 from mer_toolkit.data.sample import Sample, collate
 from mer_toolkit.experiment import select_dataset
 from mer_toolkit.model import ComposedModel, DataSpec
-from mer_toolkit.testing import check_part, fresh_registry, make_tiny_batch, train_tiny
+from mer_toolkit.testing import accuracy_on, check_part, fresh_registry, load_trained, make_tiny_batch, train_tiny
 
 MODELS = ["early_fusion", "late_fusion", "tfn", "lmf", "mult", "misa", "mmgcn"]
 LAYOUTS = [("pooled", ("text", "audio")), ("sequence", ("text", "audio")), ("pooled", ("text", "audio", "video")),
@@ -168,10 +169,21 @@ def test_dialogue_layout_and_speakers_follow_positions() -> None:
     assert speaker_ids(batch).tolist() == [1, 0, 0, 0]
 
 
+AUDIO_STRENGTH = 1.0  # demo's audio cue made strong enough for a few epochs to pick it up next to the text cue
+
+
 @pytest.mark.parametrize("name", MODELS)
-def test_learns_demo_above_chance(registry, name: str, tmp_path: Path) -> None:
-    rec = train_tiny(name, tmp_path, epochs=5 if name == "mult" else 3, registry=registry)
-    assert rec["metrics"]["test"]["wa"] > 45.0  # 4 classes: chance is 25 %
+def test_learns_demo_from_both_modalities(registry, name: str, tmp_path: Path) -> None:
+    """Above chance, and relying on text and on audio: giving each utterance another utterance's text (or audio)
+    costs accuracy, which it would not if the model ignored that modality."""
+    rec = train_tiny(name, tmp_path, epochs={"mult": 5, "lmf": 10, "late_fusion": 6}.get(name, 3), registry=registry,
+                     overrides=[f"data.dataset_options.audio_strength={AUDIO_STRENGTH}"])
+    model = load_trained(rec["run_dir"], registry)
+    test = [s for s in make_demo(audio_strength=AUDIO_STRENGTH).samples if s.meta["split"] == "test"]
+    acc = {m: accuracy_on(model, test, shuffled=m) for m in (None, "text", "audio")}
+    assert acc[None] == pytest.approx(rec["metrics"]["test"]["wa"], abs=1e-3)
+    assert acc[None] > 45.0  # 4 classes: chance is 25 %
+    assert acc[None] > acc["text"] + 5 and acc[None] > acc["audio"] + 5, acc
 
 
 def test_mmgcn_on_real_iemocap_dialogues(registry, shared_data: Path) -> None:
