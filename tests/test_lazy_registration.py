@@ -174,17 +174,17 @@ def test_a_plugin_naming_a_missing_module_is_isolated_and_a_broken_part_fails_on
               PLUGIN.format(name="ghost.fusion", target="no_such_package_xyz:Fusion"))
     fake_dist(tmp_path, "late-plugin", "late", "plug_late", PLUGIN.format(name="late.fusion", target="late_boom:Fusion"))
     (tmp_path / "late_boom.py").write_text("raise ImportError('late_boom needs a library that is missing')\n")
-    env = {"PYTHONPATH": str(tmp_path), "MER_LOAD_PLUGINS": "", "MER_DISABLE_PLUGINS": ""}
-    report = json.loads(run_mer("plugins", "--json", env=env).stdout)
+    env = {"MER_LOAD_PLUGINS": "", "MER_DISABLE_PLUGINS": ""}
+    report = json.loads(run_mer("plugins", "--json", env=env, sys_path=[tmp_path]).stdout)
     failed = {f["name"]: f for f in report["failed"]}
     assert set(failed) == {"ghost"} and "no_such_package_xyz" in failed["ghost"]["error"]
-    listed = {r["name"] for r in json.loads(run_mer("list", "fusion", "--json", env=env).stdout)}
+    listed = {r["name"] for r in json.loads(run_mer("list", "fusion", "--json", env=env, sys_path=[tmp_path]).stdout)}
     assert "late.fusion" in listed and "ghost.fusion" not in listed and "concat" in listed
     cfg = tmp_path / "uses_late.yaml"
     cfg.write_text("_base_: concat_mlp\nmodel:\n  fusion: {type: late.fusion}\n")
-    proc = run_mer("train", "--config", str(cfg), "--epochs", "1", "--out", str(tmp_path / "run"), env=env)
+    proc = run_mer("train", "--config", str(cfg), "--epochs", "1", "--out", str(tmp_path / "run"), env=env, sys_path=[tmp_path])
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "fusion 'late.fusion' from late: importing late_boom:Fusion failed: ImportError: late_boom needs" in proc.stderr
-    doctor = run_mer("doctor", "--json", env=env)
+    doctor = run_mer("doctor", "--json", env=env, sys_path=[tmp_path])
     rows = {r["check"]: r for r in json.loads(doctor.stdout)}
     assert doctor.returncode == 1 and not rows["fusion late.fusion"]["ok"] and not rows["plugin ghost"]["ok"]
