@@ -160,12 +160,16 @@ def _process_state(env: dict[str, str] | None, cwd: Path | None, sys_path: Seque
     """Apply ``env``, ``cwd`` and extra import paths for one in-process CLI call; restore them, the plugin host,
     the modules imported from those paths and torch's global settings afterwards."""
     from . import plugins
+    from .cli import output
 
     saved_env = dict(os.environ)
     saved_cwd = os.getcwd()
     threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
     extra = [str(Path(p).resolve()) for p in sys_path]
     os.environ.update({"COLUMNS": "200", **(env or {})})
+    widths = [(c, c.width) for c in (output.console, output.err_console)]
+    for c, _ in widths:  # the consoles fixed their width at import; a fresh interpreter would read COLUMNS
+        c.width = 200
     sys.path[:0] = extra
     importlib.invalidate_caches()
     reload_plugins = bool(env) or bool(extra)
@@ -177,6 +181,8 @@ def _process_state(env: dict[str, str] | None, cwd: Path | None, sys_path: Seque
         yield
     finally:
         os.chdir(saved_cwd)
+        for c, width in widths:
+            c.width = width
         os.environ.clear()
         os.environ.update(saved_env)
         for p in extra:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from mer_toolkit.cli.main import main
 from mer_toolkit.data.safe_pickle import load_pickle
+from mer_toolkit.testing import run_mer
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -34,7 +35,8 @@ def test_merbench_with_cosmic_order_lists_cosmics_sequence(capsys, shared_data: 
     assert [r["speaker"][-1] for r in mine] == list(speakers[dia])
 
 
-def test_text_table_shows_unknown_positions_and_modalities(capsys) -> None:
-    assert main(["data", "list", "m3ed", "--root", str(REPO / "tests" / "fixtures" / "m3ed_raw")]) == 0
-    out = capsys.readouterr().out
+def test_text_table_shows_unknown_positions_and_modalities() -> None:
+    proc = run_mer("data", "list", "m3ed", "--root", str(REPO / "tests" / "fixtures" / "m3ed_raw"))
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
     assert "seriesa/李雷" in out and "audio,text" in out and out.count("seriesc_1_") == 3
