@@ -8,7 +8,7 @@ from mer_toolkit import hookimpl
 from mer_toolkit.configs import register_config_dir
 
 from .fusion_encoder import FusionEncoder
-from .heads import EmotionClassifier, EmotionDiscriminator
+from .heads import EmotionClassifier
 from .orl import ORL
 
 CONFIG_DIR = Path(__file__).parent / "configs"
@@ -19,5 +19,4 @@ def mer_register_parts(registry) -> None:  # noqa: ANN001 - the staged registry 
     registry.interaction.register("drkf.orl", ORL)
     registry.fusion.register("drkf.fusion_encoder", FusionEncoder)
     registry.head.register("drkf.ec", EmotionClassifier)
-    registry.head.register("drkf.ed", EmotionDiscriminator)
     register_config_dir(registry, CONFIG_DIR)
