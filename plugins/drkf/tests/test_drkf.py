@@ -16,6 +16,7 @@ from mer_toolkit.experiment import build_model
 from mer_toolkit.model import DataSpec
 from mer_toolkit.testing import check_part, fresh_registry, make_tiny_batch, train_tiny
 
+CONFIGS = ["drkf-e2e", "drkf-e2e-msp", "drkf-trimodal"]
 ABLATIONS = ["drkf-no-orl", "drkf-no-intra", "drkf-no-inter", "drkf-no-ed", "drkf-concat", "drkf-audio", "drkf-text"]
 SMALL = ["model.fusion.dim=16", "model.fusion.heads=2", "model.fusion.ffn=32", "model.fusion.dropout=0.0",
          "model.encoders.text.proj_dim=16", "model.encoders.audio.proj_dim=16", "model.interaction.ae_dims=[8, 4]"]
@@ -42,7 +43,7 @@ def test_parts_are_registered_like_builtins(registry) -> None:
     assert registry.interaction.entry("drkf.orl").source == "drkf"
     assert registry.fusion.entry("drkf.fusion_encoder").source == "drkf"
     assert set(registry.head.names("drkf.*")) == {"drkf.ec"}
-    assert {"drkf", *ABLATIONS} <= set(registry.model.names())
+    assert {"drkf", *ABLATIONS, *CONFIGS} <= set(registry.model.names())
 
 
 # -- ED --------------------------------------------------------------------------------------
