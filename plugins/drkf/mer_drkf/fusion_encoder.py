@@ -170,7 +170,7 @@ class FusionEncoder(nn.Module):
                 batch: Batch | None = None) -> PartOutput:
         b = feats[self.streams[0]].shape[0]
         losses: dict[str, torch.Tensor] = {}
-        keep = target = None
+        target = None
         if self.ed_head is not None and self.training and batch is not None:
             i, j = mismatched_pairs(b, self.ed_pairs, device=batch.labels.device)
             keep, target = pair_targets(batch.labels, i, j)
