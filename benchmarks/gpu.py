@@ -30,8 +30,8 @@ def make_model(tmp: str, quick: bool) -> ComposedModel:
     tok.save_pretrained(f"{tmp}/text")
     spec = {"encoders": {"text": {"type": "hf_text", "path": f"{tmp}/text", "finetune": True, "pooling": "mean"},
                          "audio": {"type": "hf_audio", "path": f"{tmp}/audio", "finetune": True, "pooling": "mean"}},
-            "interaction": {"type": "drkf.orl", "dim": 256}, "fusion": {"type": "drkf.fusion_encoder", "dim": 256},
-            "heads": {"emotion": "drkf.ec", "ed": "drkf.ed"}}
+            "interaction": {"type": "drkf.orl"}, "fusion": {"type": "drkf.fusion_encoder", "dim": 256},
+            "heads": {"emotion": "drkf.ec"}}
     return ComposedModel.from_spec(spec, DataSpec({"text": None, "audio": None}, 4, list("abcd")), registry())
 
 

@@ -2,7 +2,7 @@
 
 Built from a YAML spec of registered parts; every dimension is inferred from the data and from the
 ``out_dim``/``out_dims`` of the previous part. Parts may return ``PartOutput`` with auxiliary losses;
-they are named ``<slot>.<term>`` (``interaction.nce_inter``, ``heads.ed.bce``) and weighted by
+they are named ``<slot>.<term>`` (``interaction.nce_inter``, ``fusion.ed``) and weighted by
 ``loss_weights`` in the spec, or by the part's own ``default_loss_weights``.
 """
 

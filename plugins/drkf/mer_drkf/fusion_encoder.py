@@ -1,28 +1,83 @@
-"""KF's Fusion Encoder (DRKF, arXiv 2508.01644): self-attention over ``[CLS] audio [SEP] text [SEP]``.
+"""KF (DRKF, arXiv 2508.01644): the Fusion Encoder over ``[CLS] audio [SEP] text [SEP]`` and its ED task.
 
-Every stream from ORL (shared and specific, per modality) becomes a token segment with its own
-segment embedding and positions; a key-padding mask keeps padded steps out of every attention. The
-CLS output is the fused representation. The share of CLS attention each modality receives in the
-last layer is returned as ``modality_attention`` (the "dominant modality" signal). The reference
-uses a randomly initialised 6-layer, 1024-wide, 8-head BERT; the defaults here are lighter for
-frozen features and every size is configurable.
+The Fusion Encoder (FE) is a randomly initialised BERT-style encoder over the raw encoder sequences of
+every modality. Its embedding block follows BERT: content + position + segment embeddings (std-0.02
+init), then LayerNorm and dropout; positions restart in every segment so padding never shifts them,
+and a key-padding mask keeps padded steps out of every attention. The CLS output is the fused vector.
+
+ED (Emotion Discrimination), as the reference trains it: the FE is also run on *mismatched* inputs,
+the first modality (audio) of utterance i with the other modalities of utterance j ≠ i, and a 2-way
+head on that CLS predicts whether y_i == y_j. The mismatched sequences join the matched batch in one
+FE call. ``ed_pairs``: ``all`` builds every pair i ≠ j (B(B−1) sequences, the reference), an integer K
+samples K partners per utterance.
 """
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
+from mer_toolkit.data.sample import Batch
 from mer_toolkit.parts import PartOutput
 
-__all__ = ["AttentionLayer", "FusionEncoder"]
+__all__ = ["AttentionLayer", "FusionEmbeddings", "FusionEncoder", "mismatched_pairs", "pair_targets"]
 
 MODALITY_ORDER = ("audio", "text", "video", "visual")
+ED_WEIGHTING = ("none", "balanced")
 
 
-def _stream_key(name: str) -> tuple[int, str]:
-    base = name.split("_", 1)[0]
-    return (MODALITY_ORDER.index(base) if base in MODALITY_ORDER else len(MODALITY_ORDER), name)
+def _modality_key(name: str) -> tuple[int, str]:
+    return (MODALITY_ORDER.index(name) if name in MODALITY_ORDER else len(MODALITY_ORDER), name)
+
+
+def mismatched_pairs(batch_size: int, pairs: int | str, device: torch.device | None = None,
+                     generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Index vectors ``(i, j)`` with i ≠ j: every ordered pair (``'all'``) or K random partners per utterance."""
+    if batch_size < 2:
+        empty = torch.zeros(0, dtype=torch.long, device=device)
+        return empty, empty
+    if pairs == "all":
+        i, j = torch.meshgrid(torch.arange(batch_size, device=device), torch.arange(batch_size, device=device),
+                              indexing="ij")
+        off = i != j
+        return i[off], j[off]
+    k = min(int(pairs), batch_size - 1)
+    i = torch.arange(batch_size, device=device).repeat_interleave(k)
+    # distinct non-zero offsets per utterance: a random permutation of 1..B-1, first K of them
+    offsets = torch.argsort(torch.rand(batch_size, batch_size - 1, generator=generator), dim=1)[:, :k] + 1
+    return i, (i + offsets.flatten().to(i.device)) % batch_size
+
+
+def pair_targets(labels: torch.Tensor, i: torch.Tensor, j: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Which pairs are labelled on both sides, and their target (1 when y_i == y_j)."""
+    keep = (labels[i] >= 0) & (labels[j] >= 0)
+    return keep, (labels[i] == labels[j]).long()
+
+
+class FusionEmbeddings(nn.Module):
+    """BERT's embedding block for feature tokens: content + position + segment, LayerNorm, dropout."""
+
+    def __init__(self, dim: int, segments: int, max_len: int, dropout: float) -> None:
+        super().__init__()
+        self.cls = nn.Parameter(torch.zeros(1, 1, dim))
+        self.sep = nn.Parameter(torch.zeros(1, 1, dim))
+        self.segment = nn.Embedding(segments, dim)
+        self.position = nn.Embedding(max_len + 1, dim)
+        for p in (self.cls, self.sep, self.segment.weight, self.position.weight):
+            nn.init.normal_(p, std=0.02)
+        self.norm = nn.LayerNorm(dim, eps=1e-12)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, segments: list[torch.Tensor]) -> torch.Tensor:
+        """``[CLS] s1 [SEP] s2 [SEP] ...`` from projected segments ``[B, T_k, dim]``; positions restart per segment."""
+        b = segments[0].shape[0]
+        sep_pos = self.position.weight[-1]  # a reserved position, so padding never moves a [SEP]
+        parts = [self.cls.expand(b, 1, -1) + self.segment.weight[0] + self.position.weight[0]]
+        for k, x in enumerate(segments, start=1):
+            pos = self.position(torch.arange(x.shape[1], device=x.device))
+            parts += [x + pos + self.segment.weight[k], self.sep.expand(b, 1, -1) + sep_pos + self.segment.weight[k]]
+        return self.drop(self.norm(torch.cat(parts, dim=1)))
 
 
 class AttentionLayer(nn.Module):
@@ -32,7 +87,7 @@ class AttentionLayer(nn.Module):
         super().__init__()
         self.attn = nn.MultiheadAttention(dim, heads, dropout=dropout, batch_first=True)
         self.ff = nn.Sequential(nn.Linear(dim, ffn), nn.GELU(), nn.Dropout(dropout), nn.Linear(ffn, dim))
-        self.norm1, self.norm2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
+        self.norm1, self.norm2 = nn.LayerNorm(dim, eps=1e-12), nn.LayerNorm(dim, eps=1e-12)
         self.drop = nn.Dropout(dropout)
 
     def forward(self, x: torch.Tensor, pad: torch.Tensor, want_weights: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -42,57 +97,94 @@ class AttentionLayer(nn.Module):
 
 
 class FusionEncoder(nn.Module):
-    """The DRKF Fusion Encoder as a ``fusion`` part; returns the CLS vector ``[B, dim]``."""
+    """The DRKF Fusion Encoder as a ``fusion`` part (CLS vector ``[B, dim]``), with ED as its training task.
+
+    ``ed``: train the ED task (needs two or more modalities); ``ed_weighting``: ``none`` (the
+    reference's plain cross-entropy) or ``balanced`` (same-emotion pairs weighted by the ratio of
+    different to same pairs in the batch).
+    """
+
+    default_loss_weights = {"ed": 0.2}
 
     def __init__(self, in_dims: dict[str, int], dim: int = 256, layers: int = 2, heads: int = 4,
-                 ffn: int | None = None, dropout: float = 0.1, max_len: int = 512) -> None:
+                 ffn: int | None = None, dropout: float = 0.1, max_len: int = 512, ed: bool = True,
+                 ed_pairs: int | str = 1, ed_weighting: str = "none") -> None:
         super().__init__()
         if dim % heads:
             raise ValueError(f"drkf.fusion_encoder: dim {dim} is not divisible by heads {heads}")
-        self.streams = sorted(in_dims, key=_stream_key)
+        if not (ed_pairs == "all" or (isinstance(ed_pairs, int) and not isinstance(ed_pairs, bool) and ed_pairs > 0)):
+            raise ValueError(f"drkf.fusion_encoder: ed_pairs must be 'all' or a positive integer, got {ed_pairs!r}")
+        if ed_weighting not in ED_WEIGHTING:
+            raise ValueError(f"drkf.fusion_encoder: ed_weighting must be one of {list(ED_WEIGHTING)}, "
+                             f"got {ed_weighting!r}")
+        self.streams = sorted(in_dims, key=_modality_key)
         self.proj = nn.ModuleDict({s: nn.Linear(d, dim) if d != dim else nn.Identity() for s, d in in_dims.items()})
-        self.cls = nn.Parameter(torch.randn(1, 1, dim) * 0.02)
-        self.sep = nn.Parameter(torch.randn(1, 1, dim) * 0.02)
-        self.segment = nn.Embedding(len(self.streams) + 1, dim)
-        self.position = nn.Embedding(max_len + 1, dim)
+        self.embeddings = FusionEmbeddings(dim, len(self.streams) + 1, max_len, dropout)
         self.layers = nn.ModuleList(AttentionLayer(dim, heads, ffn or 4 * dim, dropout) for _ in range(layers))
-        self.norm = nn.LayerNorm(dim)
+        self.ed_head = nn.Linear(dim, 2) if ed and len(self.streams) > 1 else None
+        self.term_names = ("ed",) if self.ed_head is not None else ()
+        self.ed_pairs, self.ed_weighting = ed_pairs, ed_weighting
         self.max_len = max_len
         self.out_dim = dim
 
     def tokens(self, feats: dict[str, torch.Tensor], masks: dict[str, torch.Tensor]
                ) -> tuple[torch.Tensor, torch.Tensor, list[tuple[str, int, int]]]:
-        """Token sequence ``[CLS] s1 [SEP] s2 [SEP] ...``, its padding mask and each stream's span."""
-        first = feats[self.streams[0]]
-        b, device = first.shape[0], first.device
-        parts = [self.cls.expand(b, 1, -1) + self.segment.weight[0]]
-        valid = [torch.ones(b, 1, dtype=torch.bool, device=device)]
-        spans, offset = [], 1
-        for k, s in enumerate(self.streams, start=1):
-            x = self.proj[s](feats[s])[:, : self.max_len]
-            t = x.shape[1]
-            pos = self.position(torch.arange(t, device=device))
-            x = x + pos + self.segment.weight[k]
+        """Embedded token sequence, its padding mask (True = padded) and each stream's token span."""
+        segments, valid, spans, offset = [], [], [], 1
+        for s in self.streams:
+            x = self.proj[s](feats[s][:, : self.max_len])
             m = masks.get(s)
-            m = m[:, :t] if m is not None else torch.ones(b, t, dtype=torch.bool, device=device)
-            parts += [x, self.sep.expand(b, 1, -1) + self.segment.weight[k]]
-            valid += [m, torch.ones(b, 1, dtype=torch.bool, device=device)]
-            spans.append((s, offset, offset + t))
-            offset += t + 1
-        return torch.cat(parts, dim=1), ~torch.cat(valid, dim=1), spans
+            m = m[:, : x.shape[1]] if m is not None else torch.ones(x.shape[:2], dtype=torch.bool, device=x.device)
+            segments.append(x)
+            valid += [m, torch.ones_like(m[:, :1])]
+            spans.append((s, offset, offset + x.shape[1]))
+            offset += x.shape[1] + 1
+        cls_valid = torch.ones_like(valid[0][:, :1])
+        return self.embeddings(segments), ~torch.cat([cls_valid, *valid], dim=1), spans
 
-    def forward(self, feats: dict[str, torch.Tensor], masks: dict[str, torch.Tensor]) -> PartOutput:
+    def encode(self, feats: dict[str, torch.Tensor], masks: dict[str, torch.Tensor]
+               ) -> tuple[torch.Tensor, torch.Tensor | None, list[tuple[str, int, int]]]:
+        """CLS outputs, the last layer's CLS attention row and the stream spans."""
         x, pad, spans = self.tokens(feats, masks)
         weights = None
-        for i, layer in enumerate(self.layers):
-            x, weights = layer(x, pad, want_weights=i == len(self.layers) - 1)
-        cls = self.norm(x[:, 0])
+        for k, layer in enumerate(self.layers):
+            x, weights = layer(x, pad, want_weights=k == len(self.layers) - 1)
+        return x[:, 0], (weights[:, 0] if weights is not None else None), spans
+
+    def mismatched(self, feats: dict[str, torch.Tensor], masks: dict[str, torch.Tensor], i: torch.Tensor,
+                   j: torch.Tensor) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+        """Inputs pairing the first stream (audio) of utterances ``i`` with the other streams of ``j``."""
+        pick = {s: (i if k == 0 else j) for k, s in enumerate(self.streams)}
+        out_masks = {s: masks[s][pick[s]] for s in self.streams if masks.get(s) is not None}
+        return {s: feats[s][pick[s]] for s in self.streams}, out_masks
+
+    def ed_loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy of the same-emotion decision, optionally class-balanced within the batch."""
+        weight = None
+        if self.ed_weighting == "balanced":
+            pos = target.sum().float()
+            weight = torch.stack([torch.ones_like(pos), ((target.numel() - pos) / pos.clamp_min(1.0)).clamp(1.0, 100.0)])
+        return F.cross_entropy(logits.float(), target, weight=weight)
+
+    def forward(self, feats: dict[str, torch.Tensor], masks: dict[str, torch.Tensor],
+                batch: Batch | None = None) -> PartOutput:
+        b = feats[self.streams[0]].shape[0]
+        losses: dict[str, torch.Tensor] = {}
+        target = None
+        if self.ed_head is not None and self.training and batch is not None:
+            i, j = mismatched_pairs(b, self.ed_pairs, device=batch.labels.device)
+            keep, target = pair_targets(batch.labels, i, j)
+            i, j, target = i[keep], j[keep], target[keep]
+            if i.numel():
+                mf, mm = self.mismatched(feats, masks, i, j)
+                feats = {s: torch.cat([feats[s], mf[s]]) for s in self.streams}
+                masks = {s: torch.cat([masks[s], mm[s]]) for s in mm}
+        cls, row, spans = self.encode(feats, masks)
+        if cls.shape[0] > b:
+            losses["ed"] = self.ed_loss(self.ed_head(cls[b:]), target)
         attention: dict[str, torch.Tensor] = {}
-        if weights is not None:
-            row = weights[:, 0]  # CLS attending to every token [B, L]
-            for s, a, b in spans:
-                base = s.split("_", 1)[0]
-                attention[base] = attention.get(base, 0) + row[:, a:b].sum(-1)
-            total = sum(attention.values())
-            attention = {k: (v / total.clamp_min(1e-9)).detach() for k, v in attention.items()}
-        return PartOutput(cls, extras={"modality_attention": attention})
+        if row is not None:
+            attention = {s: row[:b, a:e].sum(-1) for s, a, e in spans}
+            total = sum(attention.values()).clamp_min(1e-9)
+            attention = {s: (v / total).detach() for s, v in attention.items()}
+        return PartOutput(cls[:b], losses=losses, extras={"modality_attention": attention})

@@ -1,152 +1,161 @@
-"""ORL — Optimized Representation Learning (DRKF, arXiv 2508.01644, section "ORL").
+"""ORL — Optimized Representation Learning (DRKF, arXiv 2508.01644), as the reference trains it.
 
-Per modality a stack of residual auto-encoder blocks turns the input into progressively augmented
-views (each block refines the previous view). Two projections decouple every modality into a
-*shared* stream, pulled together across modalities by inter-modal NT-Xent, and a *specific* stream,
-trained by intra-modal NT-Xent between the raw and the augmented view of the same utterance.
-A reconstruction MSE keeps the augmented view near its input and a Gaussian KL term regularises
-each block's bottleneck (closed form, one term per modality).
+Per modality a deterministic residual auto-encoder turns the raw encoder sequence into an augmented
+view. The augmented views feed only ORL's own losses; the Fusion Encoder consumes the raw sequences,
+which ORL passes through unchanged, so ORL shapes the representation through the trainable layers
+before it (fine-tuned encoders, or the feature projection in frozen mode). Losses per modality m:
+``nce_intra_m`` (NT-Xent, projected raw vector vs the mean-pooled augmented view), ``mse_m``
+(augmented vs raw sequence), ``kl_m`` (KL(p_raw ‖ p_aug) between the class distributions a unimodal
+classifier gives the two views) and ``ce_m`` (that classifier's cross-entropy on the raw view, on
+detached inputs so it trains the classifier only); across modalities ``nce_inter`` (NT-Xent between
+the projected raw vectors of the same utterance). One learnable temperature sigmoid(θ), θ = 1 at
+start, floored at ``min_temperature``, serves every NT-Xent term.
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 
 import torch
-from pytorch_metric_learning.losses import NTXentLoss, SelfSupervisedLoss
+import torch.nn.functional as F
+from pytorch_metric_learning.losses import NTXentLoss
 from torch import nn
 
+from mer_toolkit.data.sample import Batch
 from mer_toolkit.parts import PartOutput, masked_mean
 
-__all__ = ["ResidualAEBlock", "ORL", "LearnableNTXent"]
+__all__ = ["ResidualAE", "LearnableTemperature", "ORL", "class_kl", "simclr_ntxent", "cross_ntxent"]
 
 
-class ResidualAEBlock(nn.Module):
-    """``x + dec(z)`` with a variational bottleneck ``z ~ N(mu, sigma)`` (paper dims 1024→256→128→64)."""
+def _mlp(sizes: list[int], act: type[nn.Module], dropout: float) -> nn.Sequential:
+    """Linear layers through ``sizes`` with ``act`` (and dropout) between them, none after the last."""
+    layers: list[nn.Module] = []
+    for k, (a, b) in enumerate(zip(sizes, sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if k < len(sizes) - 2:
+            layers += [act()] + ([nn.Dropout(dropout)] if dropout > 0 else [])
+    return nn.Sequential(*layers)
 
-    def __init__(self, dim: int, hidden: list[int], dropout: float = 0.1) -> None:
+
+class ResidualAE(nn.Module):
+    """The reference's ``ResidualAE``: block k encodes x_in ← x_in + x_out, a transition MLP maps the sum."""
+
+    def __init__(self, dim: int, hidden: list[int], blocks: int = 5, dropout: float = 0.0) -> None:
         super().__init__()
-        *mid, bottleneck = hidden
-        layers: list[nn.Module] = []
-        d = dim
-        for h in mid:
-            layers += [nn.Linear(d, h), nn.GELU(), nn.Dropout(dropout)]
-            d = h
-        self.encoder = nn.Sequential(*layers)
-        self.mu = nn.Linear(d, bottleneck)
-        self.logvar = nn.Linear(d, bottleneck)
-        dec: list[nn.Module] = []
-        d = bottleneck
-        for h in reversed(mid):
-            dec += [nn.Linear(d, h), nn.GELU()]
-            d = h
-        dec.append(nn.Linear(d, dim))
-        self.decoder = nn.Sequential(*dec)
-        self.norm = nn.LayerNorm(dim)
+        self.encoders = nn.ModuleList(_mlp([dim, *hidden], nn.LeakyReLU, dropout) for _ in range(blocks))
+        self.decoders = nn.ModuleList(_mlp([*reversed(hidden), dim], nn.ReLU, dropout) for _ in range(blocks))
+        self.transition = nn.Sequential(nn.Linear(dim, dim), nn.ReLU(), nn.Linear(dim, dim))
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The refined view and the per-step KL divergence of the bottleneck from N(0, I)."""
-        h = self.encoder(x)
-        mu, logvar = self.mu(h), self.logvar(h).clamp(-8.0, 8.0)
-        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if self.training else mu
-        kl = 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(-1)
-        return self.norm(x + self.decoder(z)), kl
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x_in, x_out = x, torch.zeros_like(x)
+        for enc, dec in zip(self.encoders, self.decoders):
+            x_in = x_in + x_out
+            x_out = dec(enc(x_in))
+        return self.transition(x_in + x_out)
 
 
-class LearnableNTXent(nn.Module):
-    """NT-Xent between paired views (pytorch-metric-learning) with temperature ``sigmoid(theta)``."""
+class LearnableTemperature(nn.Module):
+    """``max(sigmoid(θ), floor)`` with θ = 1.0 at start (≈ 0.73), as the reference's TemperatureModel."""
 
-    def __init__(self, init_temperature: float = 0.1) -> None:
+    def __init__(self, theta: float = 1.0, floor: float = 0.05) -> None:
         super().__init__()
-        self.theta = nn.Parameter(torch.tensor(math.log(init_temperature / (1 - init_temperature))))
-        self.ntxent = NTXentLoss(temperature=init_temperature)
-        self.paired = SelfSupervisedLoss(self.ntxent, symmetric=True)
+        self.theta = nn.Parameter(torch.tensor(float(theta)))
+        self.floor = floor
 
-    @property
-    def temperature(self) -> torch.Tensor:
-        return torch.sigmoid(self.theta)
-
-    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        if a.shape[0] < 2:
-            return a.new_zeros(())
-        # PML keeps the temperature as a plain attribute; a tensor there keeps the gradient path.
-        self.ntxent.temperature = self.temperature
-        return self.paired(a.float(), b.float())
+    def forward(self) -> torch.Tensor:
+        return torch.sigmoid(self.theta).clamp_min(self.floor)
 
 
-def _projection(dim: int) -> nn.Module:
-    """Projection head dim→dim→dim (paper: 1024→1024→1024)."""
-    return nn.Sequential(nn.Linear(dim, dim), nn.GELU(), nn.Linear(dim, dim))
+def simclr_ntxent(a: torch.Tensor, b: torch.Tensor, temperature: torch.Tensor) -> torch.Tensor:
+    """SimCLR NT-Xent over the 2B views: a_k and b_k are positives, every other view a negative."""
+    if a.shape[0] < 2:
+        return a.new_zeros(())
+    ids = torch.arange(a.shape[0], device=a.device)
+    return NTXentLoss(temperature=temperature)(torch.cat([a, b]).float(), torch.cat([ids, ids]))
+
+
+def cross_ntxent(a: torch.Tensor, b: torch.Tensor, temperature: torch.Tensor) -> torch.Tensor:
+    """NT-Xent from a to b only (the reference's inter-modal form): row k of a must pick b_k among all b."""
+    if a.shape[0] < 2:
+        return a.new_zeros(())
+    ids = torch.arange(a.shape[0], device=a.device)
+    return NTXentLoss(temperature=temperature)(a.float(), ids, ref_emb=b.float(), ref_labels=ids.clone())
+
+
+def class_kl(raw_logits: torch.Tensor, aug_logits: torch.Tensor) -> torch.Tensor:
+    """KL(p_raw ‖ p_aug), mean over rows, from log-probabilities; the raw distribution is the fixed target."""
+    if raw_logits.shape[0] == 0:
+        return raw_logits.new_zeros(())
+    target = F.log_softmax(raw_logits.float(), -1).detach()
+    return F.kl_div(F.log_softmax(aug_logits.float(), -1), target, log_target=True, reduction="batchmean")
 
 
 class ORL(nn.Module):
-    """DRKF's ORL as an ``interaction`` part: returns ``{m}`` (shared) and ``{m}_specific`` streams."""
+    """DRKF's ORL as an ``interaction`` part: passes the raw streams on and emits ORL's losses.
 
-    def __init__(self, in_dims: dict[str, int], dim: int = 256, blocks: int = 5,
-                 ae_dims: list[int] | None = None, dropout: float = 0.1, temperature: float = 0.1,
-                 specific_streams: bool = True) -> None:
+    ``intra``/``inter`` switch the intra- and inter-modal contrast off (their terms and parameters go).
+    Projection heads are in→in→in (ReLU); when modality widths differ, the inter-modal term first maps
+    each projected vector to ``align_dim`` (the widest modality by default).
+    """
+
+    def __init__(self, in_dims: dict[str, int], num_classes: int, blocks: int = 5,
+                 ae_dims: list[int] | None = None, dropout: float = 0.0, temperature: float = 1.0,
+                 min_temperature: float = 0.05, intra: bool = True, inter: bool = True,
+                 align_dim: int | None = None) -> None:
         super().__init__()
         if blocks < 1:
             raise ValueError(f"drkf.orl needs at least one auto-encoder block, got blocks={blocks}")
         self.modalities = sorted(in_dims)
-        hidden = list(ae_dims or [max(8, dim // 4), max(8, dim // 8), max(4, dim // 16)])
-        self.inp = nn.ModuleDict({m: nn.Linear(d, dim) if d != dim else nn.Identity() for m, d in in_dims.items()})
-        self.blocks = nn.ModuleDict({m: nn.ModuleList(ResidualAEBlock(dim, hidden, dropout) for _ in range(blocks))
-                                     for m in self.modalities})
-        self.shared = nn.ModuleDict({m: nn.Linear(dim, dim) for m in self.modalities})
-        self.specific = nn.ModuleDict({m: nn.Linear(dim, dim) for m in self.modalities})
-        self.proj_shared = _projection(dim)
-        self.proj_specific = nn.ModuleDict({m: _projection(dim) for m in self.modalities})
-        self.nce_intra = LearnableNTXent(temperature)
-        self.nce_inter = LearnableNTXent(temperature)
-        self.specific_streams = specific_streams
-        self.out_dims = {m: dim for m in self.modalities}
-        if specific_streams:
-            self.out_dims.update({f"{m}_specific": dim for m in self.modalities})
-        terms = [f"nce_intra_{m}" for m in self.modalities]
-        terms += ["nce_inter"] if len(self.modalities) > 1 else []
-        terms += [f"mse_{m}" for m in self.modalities] + [f"kl_{m}" for m in self.modalities]
+        self.ae = nn.ModuleDict({m: ResidualAE(d, list(ae_dims or [max(8, d // 4), max(8, d // 8), max(4, d // 16)]),
+                                               blocks, dropout) for m, d in in_dims.items()})
+        self.proj = nn.ModuleDict({m: _mlp([d, d, d], nn.ReLU, 0.0) for m, d in in_dims.items()})
+        self.classifier = nn.ModuleDict({m: nn.Linear(d, num_classes) for m, d in in_dims.items()})
+        self.temperature = LearnableTemperature(temperature, min_temperature)
+        self.intra = intra
+        self.inter = inter and len(self.modalities) > 1
+        width = align_dim or max(in_dims.values())
+        self.align = nn.ModuleDict({m: nn.Linear(d, width) for m, d in in_dims.items()}) \
+            if self.inter and len(set(in_dims.values())) > 1 else None
+        self.out_dims = dict(in_dims)
+        terms = [f"nce_intra_{m}" for m in self.modalities] if intra else []
+        terms += ["nce_inter"] if self.inter else []
+        terms += [f"{t}_{m}" for t in ("mse", "kl", "ce") for m in self.modalities]
         self.term_names = tuple(terms)
-        self.default_loss_weights = {t: (1.0 if t.startswith("kl_") else 0.2) for t in terms}
+        self.default_loss_weights = {t: (1.0 if t.startswith(("kl_", "ce_")) else 0.2) for t in terms}
 
-    def views(self, x: torch.Tensor, m: str) -> tuple[list[torch.Tensor], torch.Tensor]:
-        """Progressively augmented views of ``x`` ([B, T, dim]) and the summed per-step KL."""
-        out, kl = [], x.new_zeros(x.shape[:-1])
-        v = x
-        for block in self.blocks[m]:
-            v, k = block(v)
-            out.append(v)
-            kl = kl + k
-        return out, kl
-
-    def forward(self, feats: dict[str, torch.Tensor], masks: dict[str, torch.Tensor]) -> PartOutput:
-        streams: dict[str, torch.Tensor] = {}
-        stream_masks: dict[str, torch.Tensor] = {}
+    def forward(self, feats: dict[str, torch.Tensor], masks: dict[str, torch.Tensor],
+                batch: Batch | None = None) -> PartOutput:
         losses: dict[str, torch.Tensor] = {}
-        pooled_shared: dict[str, torch.Tensor] = {}
+        raw: dict[str, torch.Tensor] = {}
+        present: dict[str, torch.Tensor] = {}
+        tau = self.temperature()
+        labels = batch.labels if batch is not None else None
         for m in self.modalities:
+            x = feats[m]
             mask = masks.get(m)
-            x = self.inp[m](feats[m])
-            views, kl = self.views(x, m)
-            aug = views[-1]
-            valid = mask.to(x.dtype) if mask is not None else torch.ones(x.shape[:2], device=x.device)
-            steps = valid.sum().clamp_min(1.0)
-            losses[f"mse_{m}"] = (((aug - x) ** 2).mean(-1) * valid).sum() / steps
-            losses[f"kl_{m}"] = (kl * valid).sum() / steps / len(views)
-            shared, specific = self.shared[m](aug), self.specific[m](aug)
-            raw_specific = self.specific[m](x)
-            losses[f"nce_intra_{m}"] = self.nce_intra(
-                self.proj_specific[m](masked_mean(raw_specific, mask)), self.proj_specific[m](masked_mean(specific, mask)))
-            pooled_shared[m] = self.proj_shared(masked_mean(shared, mask))
-            streams[m] = shared
-            stream_masks[m] = mask if mask is not None else valid.bool()
-            if self.specific_streams:
-                streams[f"{m}_specific"] = specific
-                stream_masks[f"{m}_specific"] = stream_masks[m]
-        if len(self.modalities) > 1:
+            mask = mask if mask is not None else torch.ones(x.shape[:2], dtype=torch.bool, device=x.device)
+            has = present[m] = mask.any(dim=1)
+            aug = self.ae[m](x)
+            valid = mask.unsqueeze(-1).to(x.dtype)
+            losses[f"mse_{m}"] = (((aug - x) ** 2) * valid).sum() / (valid.sum() * x.shape[-1]).clamp_min(1.0)
+            raw[m] = self.proj[m](masked_mean(x, mask))
+            aug_vec = masked_mean(aug, mask)
+            if self.intra:
+                losses[f"nce_intra_{m}"] = simclr_ntxent(raw[m][has], aug_vec[has], tau)
+            clf = self.classifier[m]
+            losses[f"kl_{m}"] = class_kl(clf(raw[m][has]), clf(aug_vec[has]))
+            if labels is not None:
+                seen = has & (labels >= 0)
+                losses[f"ce_{m}"] = F.cross_entropy(clf(raw[m][seen].detach()).float(), labels[seen]) \
+                    if seen.any() else x.new_zeros(())
+        if self.inter:
             pairs = list(itertools.combinations(self.modalities, 2))
-            losses["nce_inter"] = sum(self.nce_inter(pooled_shared[a], pooled_shared[b]) for a, b in pairs) / len(pairs)
-        extras = {"temperature_intra": self.nce_intra.temperature.detach(),
-                  "temperature_inter": self.nce_inter.temperature.detach()}
-        return PartOutput(streams, losses=losses, extras=extras, masks=stream_masks)
+            total = x.new_zeros(())
+            for a, b in pairs:
+                both = present[a] & present[b]
+                va, vb = raw[a][both], raw[b][both]
+                if self.align is not None:
+                    va, vb = self.align[a](va), self.align[b](vb)
+                total = total + cross_ntxent(va, vb, tau)
+            losses["nce_inter"] = total / len(pairs)
+        return PartOutput(dict(feats), losses=losses, extras={"temperature": tau.detach()}, masks=dict(masks))

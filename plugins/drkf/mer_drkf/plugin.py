@@ -19,7 +19,6 @@ def mer_register_parts(registry) -> None:  # noqa: ANN001 - the staged registry 
     registry.interaction.register("drkf.orl", "mer_drkf.orl:ORL")
     registry.fusion.register("drkf.fusion_encoder", "mer_drkf.fusion_encoder:FusionEncoder")
     registry.head.register("drkf.ec", "mer_drkf.heads:EmotionClassifier")
-    registry.head.register("drkf.ed", "mer_drkf.heads:EmotionDiscriminator")
     register_config_dir(registry, CONFIG_DIR)
 
 
