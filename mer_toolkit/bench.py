@@ -122,7 +122,7 @@ def plan_grid(models: list[str], datasets: list[str], seeds: list[int], registry
 
 
 @contextmanager
-def _stop_on_signals() -> Iterator[None]:
+def stop_on_signals() -> Iterator[None]:
     """Turn SIGTERM into the same path as Ctrl-C so state is written before exiting."""
 
     def handler(signum: int, frame: Any) -> None:
@@ -149,7 +149,7 @@ def run_bench(cells: list[Cell], out: Path, registry: Any, *, resume: bool, shar
     mine = [c for k, c in enumerate(cells) if k % n == i - 1]
     emit = on_event or (lambda *_: None)
     new: list[dict[str, Any]] = []
-    with _stop_on_signals():
+    with stop_on_signals():
         for cell in mine:
             if cell.key in existing:
                 cell.done = True

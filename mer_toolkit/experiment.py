@@ -157,8 +157,12 @@ def run_settings(cfg: ResolvedConfig, seed: int, epochs: int | None = None, devi
 
 def run_fold(cfg: ResolvedConfig, corpus: Corpus, fold: Fold, registry: Any, *, run_dir: Path, seed: int,
              model_name: str, resume: bool = False, epochs: int | None = None, device: str | None = None,
-             amp: str | None = None, on_epoch: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
-    """Train on ``fold.train``, select on ``fold.val``, evaluate the selected model once on ``fold.test``."""
+             amp: str | None = None, on_epoch: Callable[[dict[str, Any]], None] | None = None,
+             evaluate_test: bool = True) -> dict[str, Any]:
+    """Train on ``fold.train``, select on ``fold.val``, evaluate the selected model once on ``fold.test``.
+
+    ``evaluate_test=False`` (hyper-parameter tuning) never touches the test split: the record holds ``val`` only.
+    """
     settings = run_settings(cfg, seed, epochs, device, amp)
     data_cfg, train_cfg, resolved, chash = settings.data, settings.train, settings.resolved, settings.config_hash
     set_seed(seed, train_cfg.deterministic)
@@ -192,15 +196,16 @@ def run_fold(cfg: ResolvedConfig, corpus: Corpus, fold: Fold, registry: Any, *, 
                                rank=trainer.dist.rank, world=trainer.dist.world)
     val_loader = make_loader(fold.val, bs_eval, shuffle=False, batch_by=data_cfg.batch_by,
                              num_workers=data_cfg.num_workers, pin_memory=pin)
-    test_loader = make_loader(fold.test, bs_eval, shuffle=False, batch_by=data_cfg.batch_by,
-                              num_workers=data_cfg.num_workers, pin_memory=pin)
     t0 = time.perf_counter()
     fit = trainer.fit(train_loader, val_loader, resume=resume)
-    test = trainer.evaluate(test_loader)
+    metrics = {"val": fit.best_val}
+    if evaluate_test:
+        metrics["test"] = trainer.evaluate(make_loader(fold.test, bs_eval, shuffle=False, batch_by=data_cfg.batch_by,
+                                                       num_workers=data_cfg.num_workers, pin_memory=pin))
     record = {
         "model": model_name, "dataset": corpus.name, "protocol": fold.protocol, "fold": fold.name, "seed": seed,
         "config_hash": chash, "selection": f"val.{train_cfg.monitor}",
-        "metrics": {"val": fit.best_val, "test": test},
+        "metrics": metrics,
         "best_epoch": fit.best_epoch, "epochs_run": fit.epochs_run, "stopped_early": fit.stopped_early,
         "train_seconds": round(fit.train_seconds, 3), "wall_seconds": round(time.perf_counter() - t0, 3),
         "params": n_params, "sizes": fold.sizes(), "label_names": list(corpus.label_names),
