@@ -19,14 +19,15 @@ from typing import Any
 
 import yaml
 
-from .config import ResolvedConfig, resolve_config
+from .config import ResolvedConfig, apply_overrides, resolve_config
 from .data.corpus import Corpus, Fold
 from .data.cross_corpus import CrossCorpus, cross_fold, read_label_map, restrict, shared_labels
 from .errors import ConfigError, DataError, MerError, RunError
 from .experiment import dataset_label, load_corpus, make_folds, run_fold, run_settings, select_dataset
 from .results import append_record, read_records, record_key
+from .search import as_overrides
 
-__all__ = ["Cell", "BenchInterrupted", "parse_shard", "plan_grid", "run_bench"]
+__all__ = ["Cell", "BenchInterrupted", "parse_shard", "plan_grid", "tune_grid", "run_bench"]
 
 
 class BenchInterrupted(MerError):
@@ -73,11 +74,13 @@ def parse_shard(text: str | None) -> tuple[int, int]:
 def plan_grid(models: list[str], datasets: list[str], seeds: list[int], registry: Any, *,
               overrides: list[str] | None = None, epochs: int | None = None, device: str | None = None,
               amp: str | None = None, root: str | None = None, test_datasets: list[str] | None = None,
-              test_root: str | None = None, label_map: str | None = None) -> list[Cell]:
+              test_root: str | None = None, label_map: str | None = None,
+              tuned: dict[tuple[str, str], Any] | None = None) -> list[Cell]:
     """Every cell in a deterministic order (model, dataset, fold, seed); corpora are loaded once.
 
     With ``test_datasets`` every cell is cross-corpus: trained and selected on a fold of the dataset, tested on
     the whole test dataset, both restricted to the emotions they share (see ``data.cross_corpus``).
+    ``tuned`` maps (model, dataset) to a ``TuneResult`` whose best values those cells train with.
     """
     corpora: dict[str, Corpus] = {}
     mapping = read_label_map(label_map)
@@ -97,9 +100,14 @@ def plan_grid(models: list[str], datasets: list[str], seeds: list[int], registry
         base = resolve_config(model, registry, overrides)
         for dataset in datasets:
             cfg = select_dataset(base, dataset)
+            tuning = (tuned or {}).get((model, dataset))
+            if tuning is not None:
+                apply_overrides(cfg, as_overrides(tuning.best_params), origin=f"tuned ({tuning.study})")
             corpus, settings = corpus_of(cfg, root)
             for target in test_datasets or [None]:
                 run_corpus, label, extra = corpus, dataset_label(dataset), {}
+                if tuning is not None:
+                    extra["tuning"] = tuning.to_record()
                 test_part = None
                 if target is not None:
                     test_corpus, _ = corpus_of(select_dataset(base, target, "--test-dataset"), test_root)
@@ -111,7 +119,7 @@ def plan_grid(models: list[str], datasets: list[str], seeds: list[int], registry
                     run_corpus = restrict(corpus, labels, {}, f"{corpus.name}->{test_corpus.name}")
                     test_part = restrict(test_corpus, labels, mapping, test_corpus.name)
                     label = f"{label}->{dataset_label(target)}"
-                    extra = {"cross_corpus": CrossCorpus(corpus.name, test_corpus.name, labels, mapping).to_record()}
+                    extra["cross_corpus"] = CrossCorpus(corpus.name, test_corpus.name, labels, mapping).to_record()
                 for fold in make_folds(run_corpus, settings.data, registry):
                     if test_part is not None:
                         fold = cross_fold(fold, test_part)
@@ -119,6 +127,22 @@ def plan_grid(models: list[str], datasets: list[str], seeds: list[int], registry
                         chash = run_settings(cfg, seed, epochs, device, amp).config_hash
                         cells.append(Cell(model, label, fold, seed, cfg, run_corpus, chash, extra=extra))
     return cells
+
+
+def tune_grid(models: list[str], datasets: list[str], trials: int, out: Path, registry: Any, *, seed: int,
+              overrides: list[str] | None = None, epochs: int | None = None, device: str | None = None,
+              amp: str | None = None, root: str | None = None,
+              on_trial: Callable[[Any, Any], None] | None = None) -> dict[tuple[str, str], Any]:
+    """Equal budget: ``trials`` Optuna trials per (model, dataset) on the tuning fold's validation split.
+
+    Each study lives in ``out/tune/MODEL-DATASET/study.db``, so ``--resume`` continues unfinished studies.
+    """
+    from .tune import run_tune, study_name
+
+    return {(model, dataset): run_tune(model, dataset, registry, trials=trials, out=out / "tune" / study_name(model, dataset),
+                                       overrides=overrides, epochs=epochs, device=device, amp=amp, root=root, seed=seed,
+                                       on_trial=on_trial)
+            for model in models for dataset in datasets}
 
 
 @contextmanager

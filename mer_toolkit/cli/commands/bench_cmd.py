@@ -27,7 +27,7 @@ def _seeds(args: argparse.Namespace) -> list[int]:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from ...bench import parse_shard, plan_grid, run_bench, write_bench_file
+    from ...bench import parse_shard, plan_grid, run_bench, tune_grid, write_bench_file
     from ...plugins import get_registry
     from ...report import dedupe, markdown_table, summarize, write_plots, write_reports
     from ...results import read_records
@@ -41,13 +41,26 @@ def cmd_bench(args: argparse.Namespace) -> int:
     tests = [d.strip() for d in (args.test_dataset or "").split(",") if d.strip()] or None
     if args.label_map and not tests:
         raise ConfigError("--label-map applies to cross-corpus cells only: give --test-dataset too")
+    tuned = None
+    if args.tune is not None:
+        if args.tune < 1:
+            raise ConfigError(f"--tune must be at least 1 trial, got {args.tune}")
+        console.print(f"tuning: {args.tune} trials per model and dataset on validation (equal budget) → {out}/tune")
+        tuned = tune_grid(models, datasets, args.tune, out, reg, seed=seeds[0], overrides=args.set,
+                          epochs=args.epochs, device=args.device, amp=args.amp, root=args.root,
+                          on_trial=lambda study, t: console.print(
+                              f"  tune {study.study_name} trial {t.number} {t.state.name.lower()}"
+                              f"{'' if t.value is None else f' val {t.value:.2f}'}", markup=False))
+        for (model, dataset), res in tuned.items():
+            console.print(f"  tuned {model} / {dataset}: val.{res.monitor} {res.best_value:.2f} (trial "
+                          f"{res.best_trial} of {res.finished}) → {res.best_config}", markup=False)
     cells = plan_grid(models, datasets, seeds, reg, overrides=args.set, epochs=args.epochs, device=args.device,
                       amp=args.amp, root=args.root, test_datasets=tests, test_root=args.test_root,
-                      label_map=args.label_map)
+                      label_map=args.label_map, tuned=tuned)
     out.mkdir(parents=True, exist_ok=True)
     write_bench_file(out, {"models": models, "datasets": datasets, "test_datasets": tests, "seeds": seeds, "set": args.set,
                            "epochs": args.epochs, "device": args.device, "amp": args.amp, "shard": f"{shard[0]}/{shard[1]}",
-                           "cells": len(cells), "command": "mer " + shlex.join(sys.argv[1:])})
+                           "tune": args.tune,                           "cells": len(cells), "command": "mer " + shlex.join(sys.argv[1:])})
     mine = [c for k, c in enumerate(cells) if k % shard[1] == shard[0] - 1]
     console.print(f"bench: {len(models)} model(s) × {len(datasets)} dataset(s) × folds × {len(seeds)} seed(s) = "
                   f"{len(cells)} cells{f', shard {shard[0]}/{shard[1]}: {len(mine)}' if shard[1] > 1 else ''} → {out}")
@@ -98,6 +111,7 @@ def register(subparsers: Any) -> None:
         epilog="examples:\n  mer bench --model drkf,early_fusion --dataset demo --seeds 2 --epochs 3 --out runs/x\n"
                "  mer bench --model drkf,mult,misa --dataset iemocap,meld,m3ed --seeds 3 --resume --out runs/big\n"
                "  mer bench ... --shard 2/4           # the 2nd quarter of the grid (SLURM arrays, k8s jobs)\n"
+               "  mer bench --model drkf,early_fusion --dataset demo --tune 4   # 4 Optuna trials per model first\n"
                "  mer bench --model early_fusion --dataset ravdess --root ../shared/data/ravdess \\\n"
                "            --test-dataset my_corpus.csv --label-map ravdess_to_mine.yaml   # cross-corpus\n"
                "  torchrun --nproc_per_node=4 -m mer_toolkit.cli.main bench --model drkf --dataset meld  # DDP")
@@ -117,4 +131,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--out", help="bench directory (default runs/bench-<time>)")
     p.add_argument("--resume", action="store_true", help="skip finished cells, continue interrupted ones")
     p.add_argument("--shard", help="run the I-th of N deterministic parts of the grid, e.g. 1/4")
+    p.add_argument("--tune", type=int, metavar="N", help="equal tuning budget: N Optuna trials per model and dataset "
+                                                          "on validation (see mer tune), then every seed runs with the "
+                                                          "best config; studies are kept in OUT/tune")
     p.set_defaults(func=cmd_bench)
