@@ -9,6 +9,7 @@ kill: SIGTERM/SIGINT stop after writing state, and at most the current epoch is 
 from __future__ import annotations
 
 import json
+import pickle
 import signal
 import time
 from collections.abc import Callable, Iterator
@@ -24,10 +25,12 @@ from .data.corpus import Corpus, Fold
 from .data.cross_corpus import CrossCorpus, cross_fold, read_label_map, restrict, shared_labels
 from .errors import ConfigError, DataError, MerError, RunError
 from .experiment import dataset_label, load_corpus, make_folds, run_fold, run_settings, select_dataset
+from .features import folder_lock
+from .launchers import LaunchOptions, launch
 from .results import append_record, read_records, record_key
 from .search import as_overrides
 
-__all__ = ["Cell", "BenchInterrupted", "parse_shard", "plan_grid", "tune_grid", "run_bench"]
+__all__ = ["Cell", "BenchInterrupted", "parse_shard", "plan_grid", "tune_grid", "run_bench", "append_result"]
 
 
 class BenchInterrupted(MerError):
@@ -139,9 +142,9 @@ def tune_grid(models: list[str], datasets: list[str], trials: int, out: Path, re
     """
     from .tune import run_tune, study_name
 
-    return {(model, dataset): run_tune(model, dataset, registry, trials=trials, out=out / "tune" / study_name(model, dataset),
-                                       overrides=overrides, epochs=epochs, device=device, amp=amp, root=root, seed=seed,
-                                       on_trial=on_trial)
+    return {(model, dataset): run_tune(model, dataset, registry, trials=trials, out=out / "tune" /
+                                       study_name(model, dataset), overrides=overrides, epochs=epochs, device=device,
+                                       amp=amp, root=root, seed=seed, on_trial=on_trial)
             for model in models for dataset in datasets}
 
 
@@ -161,8 +164,12 @@ def stop_on_signals() -> Iterator[None]:
 
 def run_bench(cells: list[Cell], out: Path, registry: Any, *, resume: bool, shard: tuple[int, int] = (1, 1),
               epochs: int | None = None, device: str | None = None, amp: str | None = None,
-              on_event: Callable[[str, Cell, dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
-    """Run this shard's cells, appending each record to ``out/results.jsonl`` as soon as it finishes."""
+              on_event: Callable[[str, Cell, dict[str, Any]], None] | None = None,
+              launch_opts: LaunchOptions | None = None) -> list[dict[str, Any]]:
+    """Run this shard's cells, appending each record to ``out/results.jsonl`` as soon as it finishes.
+
+    With ``launch_opts`` (``--jobs``, ``--launcher``) the cells run concurrently elsewhere and come back here.
+    """
     out.mkdir(parents=True, exist_ok=True)
     results = out / "results.jsonl"
     existing = {record_key(r) for r in read_records(results)}
@@ -170,40 +177,70 @@ def run_bench(cells: list[Cell], out: Path, registry: Any, *, resume: bool, shar
         raise RunError(f"'{results}' already holds {len(existing)} records; pass --resume to continue this bench "
                        "or choose another --out directory")
     i, n = shard
-    mine = [c for k, c in enumerate(cells) if k % n == i - 1]
     emit = on_event or (lambda *_: None)
-    new: list[dict[str, Any]] = []
-    with stop_on_signals():
-        for cell in mine:
-            if cell.key in existing:
-                cell.done = True
-                emit("skip", cell, {})
-                continue
-            emit("start", cell, {})
-            try:
-                rec = run_fold(cell.cfg, cell.corpus, cell.fold, registry, run_dir=cell.run_dir(out), seed=cell.seed, model_name=cell.model, resume=resume,
-                               epochs=epochs, device=device, amp=amp, on_epoch=lambda row, c=cell: emit("epoch", c, row))
-            except KeyboardInterrupt:
-                raise BenchInterrupted(f"bench interrupted during {cell.model} / {cell.corpus.name} / {cell.fold.name} "
-                                       f"/ seed {cell.seed}; {len(new)} cell(s) finished in this run are saved in "
-                                       f"{results}. Continue with the same command plus --resume.") from None
-            except RunError as err:  # e.g. NaN loss: record the failure, keep the other cells going
-                emit("failed", cell, {"error": str(err)})
-                _log_failure(out, cell, err)
-                continue
-            rec.update(cell.extra)
-            rec["bench_shard"] = f"{i}/{n}"
-            append_record(results, rec)
+    todo: list[Cell] = []
+    for cell in (c for k, c in enumerate(cells) if k % n == i - 1):
+        if cell.key in existing:
             cell.done = True
-            new.append(rec)
-            emit("done", cell, rec)
+            emit("skip", cell, {})
+        else:
+            todo.append(cell)
+    new: list[dict[str, Any]] = []
+
+    def finish(cell: Cell, status: str, result: Any) -> None:
+        if status == "failed":  # e.g. NaN loss: record the failure, keep the other cells going
+            emit("failed", cell, {"error": result})
+            _log_failure(out, cell, result)
+            return
+        result["bench_shard"] = f"{i}/{n}"
+        append_result(out, result)
+        cell.done = True
+        new.append(result)
+        emit("done", cell, result)
+
+    opts = launch_opts or LaunchOptions()
+    where = "the running cells"
+    with stop_on_signals():
+        try:
+            if opts.launcher == "local" and opts.jobs == 1:
+                for cell in todo:
+                    where = f"{cell.model} / {cell.corpus.name} / {cell.fold.name} / seed {cell.seed}"
+                    emit("start", cell, {})
+                    finish(cell, *_run_here(cell, out, registry, resume, epochs, device, amp, emit))
+            else:
+                payloads = [pickle.dumps((c, str(out), resume, epochs, device, amp, opts.threads)) for c in todo]
+                with launch(payloads, opts) as finished:
+                    for k, status, result in finished:
+                        finish(todo[k], status, result)
+        except KeyboardInterrupt:
+            raise BenchInterrupted(f"bench interrupted during {where}; {len(new)} cell(s) finished in this run are "
+                                   f"saved in {results}. Continue with the same command plus --resume.") from None
     return new
 
 
-def _log_failure(out: Path, cell: Cell, err: Exception) -> None:
-    with open(out / "failures.jsonl", "a", encoding="utf-8") as f:
+def _run_here(cell: Cell, out: Path, registry: Any, resume: bool, epochs: int | None, device: str | None,
+              amp: str | None, emit: Callable[[str, Cell, dict[str, Any]], None]) -> tuple[str, Any]:
+    """Train one cell in this process, with per-epoch events; a ``RunError`` is the cell's failure."""
+    try:
+        rec = run_fold(cell.cfg, cell.corpus, cell.fold, registry, run_dir=cell.run_dir(out), seed=cell.seed,
+                       model_name=cell.model, resume=resume, epochs=epochs, device=device, amp=amp,
+                       on_epoch=lambda row: emit("epoch", cell, row))
+    except RunError as err:
+        return "failed", str(err)
+    rec.update(cell.extra)
+    return "done", rec
+
+
+def append_result(out: Path, record: dict[str, Any]) -> None:
+    """Append to ``out/results.jsonl`` under the folder's lock, so concurrent writers never lose a record."""
+    with folder_lock(out):
+        append_record(out / "results.jsonl", record)
+
+
+def _log_failure(out: Path, cell: Cell, error: str) -> None:
+    with folder_lock(out), open(out / "failures.jsonl", "a", encoding="utf-8") as f:
         f.write(json.dumps({"model": cell.model, "dataset": cell.corpus.name, "fold": cell.fold.name,
-                            "seed": cell.seed, "error": str(err), "time": time.time()}) + "\n")
+                            "seed": cell.seed, "error": error, "time": time.time()}) + "\n")
 
 
 def write_bench_file(out: Path, grid: dict[str, Any]) -> None:

@@ -24,12 +24,14 @@ from .errors import ConfigError, DataError
 from .model import ComposedModel, DataSpec
 from .results import config_hash, environment
 from .sections import DataConfig, TrainConfig
+from .tracking import open_trackers
 from .train import Trainer, load_checkpoint, set_seed
 
 __all__ = ["select_dataset", "load_corpus", "make_folds", "data_spec", "run_settings", "RunSettings", "run_fold",
            "build_model", "dataset_label"]
 
 MANIFEST_SUFFIXES = (".csv", ".tsv", ".jsonl")
+UNHASHED = ("seed", "tensorboard", "mlflow")  # the seed is a record field; trackers do not change results
 
 
 def dataset_label(node: Any) -> str:
@@ -151,7 +153,7 @@ def run_settings(cfg: ResolvedConfig, seed: int, epochs: int | None = None, devi
     resolved = {k: copy.deepcopy(v) for k, v in cfg.data.items() if k not in ("per_dataset", "description")}
     resolved["data"] = data_cfg.to_dict()
     resolved["train"] = train_cfg.to_dict()
-    chash = config_hash({**resolved, "train": {k: v for k, v in resolved["train"].items() if k != "seed"}})
+    chash = config_hash({**resolved, "train": {k: v for k, v in resolved["train"].items() if k not in UNHASHED}})
     return RunSettings(data_cfg, train_cfg, resolved, chash)
 
 
@@ -181,9 +183,13 @@ def run_fold(cfg: ResolvedConfig, corpus: Corpus, fold: Fold, registry: Any, *, 
     if not resume and is_main() and log_path.exists():
         log_path.unlink()
 
+    trackers = open_trackers(train_cfg, run_dir, meta) if is_main() else []
+
     def log_epoch(row: dict[str, Any]) -> None:
         with open(log_path, "a", encoding="utf-8") as f:
             f.write(json.dumps(row, default=float) + "\n")
+        for tracker in trackers:
+            tracker.log_epoch(row)
         if on_epoch is not None:
             on_epoch(row)
 
@@ -197,7 +203,11 @@ def run_fold(cfg: ResolvedConfig, corpus: Corpus, fold: Fold, registry: Any, *, 
     val_loader = make_loader(fold.val, bs_eval, shuffle=False, batch_by=data_cfg.batch_by,
                              num_workers=data_cfg.num_workers, pin_memory=pin)
     t0 = time.perf_counter()
-    fit = trainer.fit(train_loader, val_loader, resume=resume)
+    try:
+        fit = trainer.fit(train_loader, val_loader, resume=resume)
+    finally:
+        for tracker in trackers:
+            tracker.close()
     metrics = {"val": fit.best_val}
     if evaluate_test:
         metrics["test"] = trainer.evaluate(make_loader(fold.test, bs_eval, shuffle=False, batch_by=data_cfg.batch_by,

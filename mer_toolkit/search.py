@@ -135,7 +135,8 @@ def find_search_space(model: str, registry: Any, cfg: ResolvedConfig) -> SearchS
             return space if not seen[1:] else _applicable(space, cfg)
         bases = load_yaml(path)[0].get("_base_") or []
         queue += [(b, path) for b in ([bases] if isinstance(bases, str) else bases)]
-    raise ConfigError(f"model '{model}' has no search space: add search/{Path(seen[0]).name if seen else model + '.yaml'} "
+    own = Path(seen[0]).name if seen else f"{model}.yaml"
+    raise ConfigError(f"model '{model}' has no search space: add search/{own} "
                       "next to its config (a 'search:' mapping of config paths to distributions) or pass --search FILE")
 
 

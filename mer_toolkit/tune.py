@@ -175,7 +175,7 @@ def run_tune(model: str, dataset: str, registry: Any, *, trials: int, out: Path,
                        "again to continue it")
     best = the_study.best_trial
     return TuneResult(name, storage, monitor, direction, trials, len(_finished(the_study)), _params(best, space),
-                      float(best.value), best.number, best.user_attrs.get("fold", tuning_fold[0] if tuning_fold else ""),
+                      float(best.value), best.number, best.user_attrs.get("fold", "".join(tuning_fold)),
                       out / "best.yaml")
 
 

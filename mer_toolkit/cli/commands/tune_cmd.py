@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..output import console
+from .bench_cmd import add_run_args, add_tracking_args, tracking_overrides
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
@@ -15,6 +16,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
     from ...tune import run_tune, study_name
 
     reg = get_registry()
+    args.set = [*args.set, *tracking_overrides(args)]
     out = Path(args.out or Path("runs") / "tune" / study_name(args.model, args.dataset))
 
     def on_trial(study: Any, trial: Any) -> None:
@@ -53,10 +55,11 @@ def register(subparsers: Any) -> None:
                     "(_base_ + the best values), trials.csv/md, history.png and importances.png.",
         epilog="examples:\n  mer tune --model drkf --dataset demo --trials 8\n"
                "  mer tune --model mult --dataset iemocap --root /data/IEMOCAP --trials 50 --pruner hyperband\n"
-               "  mer tune --model drkf --dataset meld --trials 100 --storage postgresql://me@db/studies  # many workers")
+               "  mer tune --model drkf --dataset meld --trials 100 --storage postgresql://me@db/studies  # shared")
     p.add_argument("--model", required=True, help="registered model name or YAML file")
     p.add_argument("--dataset", required=True, help="dataset name or manifest file")
-    p.add_argument("--trials", type=int, required=True, help="finished (complete or pruned) trials the study should hold")
+    p.add_argument("--trials", type=int, required=True,
+                   help="finished (complete or pruned) trials the study should hold")
     p.add_argument("--storage", help="SQLAlchemy URL of the study database (default: sqlite in --out)")
     p.add_argument("--study", help="study name (default MODEL-DATASET)")
     p.add_argument("--timeout", type=float, help="stop starting new trials after S seconds")
@@ -66,9 +69,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--fold", help="tuning fold (default: the protocol's first fold)")
     p.add_argument("--seed", type=int, default=1, help="training seed of every trial (default 1)")
     p.add_argument("--root", help="dataset root")
-    p.add_argument("--epochs", type=int, help="override train.epochs")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config value")
-    p.add_argument("--device", help="auto, cpu, cuda")
-    p.add_argument("--amp", choices=["off", "bf16", "fp16"], help="mixed precision on CUDA")
+    add_run_args(p)
     p.add_argument("--out", help="output folder (default runs/tune/MODEL-DATASET)")
+    add_tracking_args(p)
     p.set_defaults(func=cmd_tune)
