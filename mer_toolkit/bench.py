@@ -149,17 +149,24 @@ def tune_grid(models: list[str], datasets: list[str], trials: int, out: Path, re
 
 
 @contextmanager
-def stop_on_signals() -> Iterator[None]:
-    """Turn SIGTERM into the same path as Ctrl-C so state is written before exiting."""
+def stop_on_signals(on_signal: Callable[[], None] | None = None) -> Iterator[None]:
+    """Turn SIGTERM into the same path as Ctrl-C so state is written before exiting.
+
+    With ``on_signal`` nothing is raised: the caller is told and stops at its next safe point (an epoch's end).
+    """
 
     def handler(signum: int, frame: Any) -> None:
+        if on_signal is not None:
+            on_signal()
+            return
         raise KeyboardInterrupt(f"signal {signum}")
 
-    old = signal.signal(signal.SIGTERM, handler)
+    old = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, old)
+        for s, h in old.items():
+            signal.signal(s, h)
 
 
 def run_bench(cells: list[Cell], out: Path, registry: Any, *, resume: bool, shard: tuple[int, int] = (1, 1),

@@ -20,14 +20,20 @@ from typing import Any
 import yaml
 
 from .config import resolve_config
-from .errors import ConfigError, RunError
+from .errors import ConfigError, MerError, RunError
 from .experiment import dataset_label, run_fold, run_settings, select_dataset
 from .metrics import HIGHER_IS_BETTER
 from .search import SearchSpace, as_overrides, check_space, find_search_space, load_search_space, nest
 
-__all__ = ["TuneResult", "run_tune", "study_name", "default_storage", "import_optuna"]
+__all__ = ["TuneResult", "TuneInterrupted", "run_tune", "study_name", "default_storage", "import_optuna"]
 
 FINISHED = ("COMPLETE", "PRUNED")
+
+
+class TuneInterrupted(MerError):
+    """SIGINT/SIGTERM during a study: finished trials are stored, the same command continues it."""
+
+    exit_code = 130
 
 
 @dataclass
@@ -57,7 +63,7 @@ def import_optuna() -> Any:
         import optuna
     except ImportError:
         raise ConfigError("tuning needs Optuna, which is not installed: pip install 'mer-toolkit[tune]'") from None
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # trial outcomes are reported by the caller
     return optuna
 
 
@@ -128,6 +134,7 @@ def run_tune(model: str, dataset: str, registry: Any, *, trials: int, out: Path,
         raise ConfigError(f"study '{name}' in {storage} was created to {the_study.direction.name.lower()} and this "
                           f"model selects on val.{monitor} ({direction}); use another --study name")
     tuning_fold: list[str] = []
+    stopped: list[bool] = []  # set by SIGINT/SIGTERM; the running trial stops at its next epoch's end
 
     def objective(trial: Any) -> float:
         params = space.suggest(trial)
@@ -138,6 +145,8 @@ def run_tune(model: str, dataset: str, registry: Any, *, trials: int, out: Path,
         run_dir = out / "trials" / f"{trial.number:04d}"
 
         def report(row: dict[str, Any]) -> None:
+            if stopped:
+                raise KeyboardInterrupt("stop requested")
             trial.report(float(row["val"][monitor]), int(row["epoch"]))
             if trial.should_prune():
                 raise optuna.TrialPruned(f"epoch {row['epoch']}: val.{monitor} {row['val'][monitor]:.2f}")
@@ -163,9 +172,14 @@ def run_tune(model: str, dataset: str, registry: Any, *, trials: int, out: Path,
         if remaining > 0:
             from .bench import stop_on_signals
 
-            with stop_on_signals():
+            with stop_on_signals(lambda: (stopped.append(True), the_study.stop())):
                 the_study.optimize(objective, n_trials=remaining, timeout=timeout, callbacks=callbacks,
                                    catch=(RunError,), gc_after_trial=True)
+        if stopped:
+            raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        raise TuneInterrupted(f"tuning interrupted; the study '{name}' keeps its {len(_finished(the_study))} finished "
+                              f"trial(s) in {storage}. Run the same command again to continue it.") from None
     finally:
         if _finished(the_study):
             write_outputs(the_study, out, model, overrides, space)

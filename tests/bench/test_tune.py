@@ -136,29 +136,33 @@ def test_median_pruning_stops_a_hopeless_trial(tmp_path: Path, pruner: str, prun
     assert last.last_step == (1 if pruned else 3)
 
 
-def tune_cmd(out: Path, trials: int, storage: str | None = None) -> list[str]:
+def tune_cmd(out: Path, trials: int, storage: str | None = None, epochs: int = 2) -> list[str]:
     return [sys.executable, "-m", "mer_toolkit.cli.main", "tune", "--model", "concat_mlp", "--dataset", "demo",
-            "--trials", str(trials), "--epochs", "2", "--set", SMALL[0], "--out", str(out), "--pruner", "none",
+            "--trials", str(trials), "--epochs", str(epochs), "--set", SMALL[0], "--out", str(out), "--pruner", "none",
             *(["--storage", storage] if storage else [])]
 
 
-def test_killed_study_continues_to_the_requested_count(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_killed_study_continues_to_the_requested_count(tmp_path: Path, sig: int) -> None:
     storage = default_storage(tmp_path)
-    proc = subprocess.Popen(tune_cmd(tmp_path, 4), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(tune_cmd(tmp_path, 4, epochs=6), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
     deadline = time.time() + 180
     while time.time() < deadline:
         time.sleep(0.5)
         if (tmp_path / "study.db").is_file():
             try:
-                if len(finished(storage, "concat_mlp-demo")) >= 2:
+                if len(finished(storage, "concat_mlp-demo")) >= 1:
                     break
             except KeyError:  # the study is not created yet
                 pass
-    proc.send_signal(signal.SIGKILL)
-    proc.communicate(timeout=60)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    if sig == signal.SIGTERM:
+        assert proc.returncode == 130 and "Run the same command again" in err and "Traceback" not in err
     before = {t.number: (t.params, t.value) for t in finished(storage, "concat_mlp-demo")}
-    assert 2 <= len(before) < 4
-    assert main(["tune", "--model", "concat_mlp", "--dataset", "demo", "--trials", "4", "--epochs", "2",
+    assert 1 <= len(before) < 4
+    assert main(["tune", "--model", "concat_mlp", "--dataset", "demo", "--trials", "4", "--epochs", "6",
                  "--set", SMALL[0], "--out", str(tmp_path), "--pruner", "none"]) == 0
     after = {t.number: (t.params, t.value) for t in finished(storage, "concat_mlp-demo")}
     assert len(after) == 4
