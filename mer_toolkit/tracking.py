@@ -7,6 +7,7 @@ epoch (``train/<term>``) and every scalar validation metric (``val/<metric>``) i
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from pathlib import Path
@@ -62,6 +63,7 @@ class MLflowTracker:
             from mlflow.tracking import MlflowClient
         except ImportError:
             raise ConfigError("train.mlflow needs MLflow: pip install 'mer-toolkit[mlflow]'") from None
+        logging.getLogger("mlflow").setLevel(logging.WARNING)  # no INFO lines per run about its database tables
         if uri.startswith("file:") or "://" not in uri:  # MLflow 3 keeps file stores behind an opt-in
             os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
         try:
