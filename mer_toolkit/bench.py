@@ -9,6 +9,7 @@ kill: SIGTERM/SIGINT stop after writing state, and at most the current epoch is 
 from __future__ import annotations
 
 import json
+import pickle
 import signal
 import time
 from collections.abc import Callable, Iterator
@@ -19,14 +20,17 @@ from typing import Any
 
 import yaml
 
-from .config import ResolvedConfig, resolve_config
+from .config import ResolvedConfig, apply_overrides, resolve_config
 from .data.corpus import Corpus, Fold
 from .data.cross_corpus import CrossCorpus, cross_fold, read_label_map, restrict, shared_labels
 from .errors import ConfigError, DataError, MerError, RunError
 from .experiment import dataset_label, load_corpus, make_folds, run_fold, run_settings, select_dataset
+from .features import folder_lock
+from .launchers import LaunchOptions, launch
 from .results import append_record, read_records, record_key
+from .search import as_overrides
 
-__all__ = ["Cell", "BenchInterrupted", "parse_shard", "plan_grid", "run_bench"]
+__all__ = ["Cell", "BenchInterrupted", "parse_shard", "plan_grid", "tune_grid", "run_bench", "append_result"]
 
 
 class BenchInterrupted(MerError):
@@ -73,11 +77,13 @@ def parse_shard(text: str | None) -> tuple[int, int]:
 def plan_grid(models: list[str], datasets: list[str], seeds: list[int], registry: Any, *,
               overrides: list[str] | None = None, epochs: int | None = None, device: str | None = None,
               amp: str | None = None, root: str | None = None, test_datasets: list[str] | None = None,
-              test_root: str | None = None, label_map: str | None = None) -> list[Cell]:
+              test_root: str | None = None, label_map: str | None = None,
+              tuned: dict[tuple[str, str], Any] | None = None) -> list[Cell]:
     """Every cell in a deterministic order (model, dataset, fold, seed); corpora are loaded once.
 
     With ``test_datasets`` every cell is cross-corpus: trained and selected on a fold of the dataset, tested on
     the whole test dataset, both restricted to the emotions they share (see ``data.cross_corpus``).
+    ``tuned`` maps (model, dataset) to a ``TuneResult`` whose best values those cells train with.
     """
     corpora: dict[str, Corpus] = {}
     mapping = read_label_map(label_map)
@@ -97,9 +103,14 @@ def plan_grid(models: list[str], datasets: list[str], seeds: list[int], registry
         base = resolve_config(model, registry, overrides)
         for dataset in datasets:
             cfg = select_dataset(base, dataset)
+            tuning = (tuned or {}).get((model, dataset))
+            if tuning is not None:
+                apply_overrides(cfg, as_overrides(tuning.best_params), origin=f"tuned ({tuning.study})")
             corpus, settings = corpus_of(cfg, root)
             for target in test_datasets or [None]:
                 run_corpus, label, extra = corpus, dataset_label(dataset), {}
+                if tuning is not None:
+                    extra["tuning"] = tuning.to_record()
                 test_part = None
                 if target is not None:
                     test_corpus, _ = corpus_of(select_dataset(base, target, "--test-dataset"), test_root)
@@ -111,7 +122,7 @@ def plan_grid(models: list[str], datasets: list[str], seeds: list[int], registry
                     run_corpus = restrict(corpus, labels, {}, f"{corpus.name}->{test_corpus.name}")
                     test_part = restrict(test_corpus, labels, mapping, test_corpus.name)
                     label = f"{label}->{dataset_label(target)}"
-                    extra = {"cross_corpus": CrossCorpus(corpus.name, test_corpus.name, labels, mapping).to_record()}
+                    extra["cross_corpus"] = CrossCorpus(corpus.name, test_corpus.name, labels, mapping).to_record()
                 for fold in make_folds(run_corpus, settings.data, registry):
                     if test_part is not None:
                         fold = cross_fold(fold, test_part)
@@ -121,24 +132,51 @@ def plan_grid(models: list[str], datasets: list[str], seeds: list[int], registry
     return cells
 
 
+def tune_grid(models: list[str], datasets: list[str], trials: int, out: Path, registry: Any, *, seed: int,
+              overrides: list[str] | None = None, epochs: int | None = None, device: str | None = None,
+              amp: str | None = None, root: str | None = None,
+              on_trial: Callable[[Any, Any], None] | None = None) -> dict[tuple[str, str], Any]:
+    """Equal budget: ``trials`` Optuna trials per (model, dataset) on the tuning fold's validation split.
+
+    Each study lives in ``out/tune/MODEL-DATASET/study.db``, so ``--resume`` continues unfinished studies.
+    """
+    from .tune import run_tune, study_name
+
+    return {(model, dataset): run_tune(model, dataset, registry, trials=trials, out=out / "tune" /
+                                       study_name(model, dataset), overrides=overrides, epochs=epochs, device=device,
+                                       amp=amp, root=root, seed=seed, on_trial=on_trial)
+            for model in models for dataset in datasets}
+
+
 @contextmanager
-def _stop_on_signals() -> Iterator[None]:
-    """Turn SIGTERM into the same path as Ctrl-C so state is written before exiting."""
+def stop_on_signals(on_signal: Callable[[], None] | None = None) -> Iterator[None]:
+    """Turn SIGTERM into the same path as Ctrl-C so state is written before exiting.
+
+    With ``on_signal`` nothing is raised: the caller is told and stops at its next safe point (an epoch's end).
+    """
 
     def handler(signum: int, frame: Any) -> None:
+        if on_signal is not None:
+            on_signal()
+            return
         raise KeyboardInterrupt(f"signal {signum}")
 
-    old = signal.signal(signal.SIGTERM, handler)
+    old = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, old)
+        for s, h in old.items():
+            signal.signal(s, h)
 
 
 def run_bench(cells: list[Cell], out: Path, registry: Any, *, resume: bool, shard: tuple[int, int] = (1, 1),
               epochs: int | None = None, device: str | None = None, amp: str | None = None,
-              on_event: Callable[[str, Cell, dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
-    """Run this shard's cells, appending each record to ``out/results.jsonl`` as soon as it finishes."""
+              on_event: Callable[[str, Cell, dict[str, Any]], None] | None = None,
+              launch_opts: LaunchOptions | None = None) -> list[dict[str, Any]]:
+    """Run this shard's cells, appending each record to ``out/results.jsonl`` as soon as it finishes.
+
+    With ``launch_opts`` (``--jobs``, ``--launcher``) the cells run concurrently elsewhere and come back here.
+    """
     out.mkdir(parents=True, exist_ok=True)
     results = out / "results.jsonl"
     existing = {record_key(r) for r in read_records(results)}
@@ -146,40 +184,70 @@ def run_bench(cells: list[Cell], out: Path, registry: Any, *, resume: bool, shar
         raise RunError(f"'{results}' already holds {len(existing)} records; pass --resume to continue this bench "
                        "or choose another --out directory")
     i, n = shard
-    mine = [c for k, c in enumerate(cells) if k % n == i - 1]
     emit = on_event or (lambda *_: None)
-    new: list[dict[str, Any]] = []
-    with _stop_on_signals():
-        for cell in mine:
-            if cell.key in existing:
-                cell.done = True
-                emit("skip", cell, {})
-                continue
-            emit("start", cell, {})
-            try:
-                rec = run_fold(cell.cfg, cell.corpus, cell.fold, registry, run_dir=cell.run_dir(out), seed=cell.seed, model_name=cell.model, resume=resume,
-                               epochs=epochs, device=device, amp=amp, on_epoch=lambda row, c=cell: emit("epoch", c, row))
-            except KeyboardInterrupt:
-                raise BenchInterrupted(f"bench interrupted during {cell.model} / {cell.corpus.name} / {cell.fold.name} "
-                                       f"/ seed {cell.seed}; {len(new)} cell(s) finished in this run are saved in "
-                                       f"{results}. Continue with the same command plus --resume.") from None
-            except RunError as err:  # e.g. NaN loss: record the failure, keep the other cells going
-                emit("failed", cell, {"error": str(err)})
-                _log_failure(out, cell, err)
-                continue
-            rec.update(cell.extra)
-            rec["bench_shard"] = f"{i}/{n}"
-            append_record(results, rec)
+    todo: list[Cell] = []
+    for cell in (c for k, c in enumerate(cells) if k % n == i - 1):
+        if cell.key in existing:
             cell.done = True
-            new.append(rec)
-            emit("done", cell, rec)
+            emit("skip", cell, {})
+        else:
+            todo.append(cell)
+    new: list[dict[str, Any]] = []
+
+    def finish(cell: Cell, status: str, result: Any) -> None:
+        if status == "failed":  # e.g. NaN loss: record the failure, keep the other cells going
+            emit("failed", cell, {"error": result})
+            _log_failure(out, cell, result)
+            return
+        result["bench_shard"] = f"{i}/{n}"
+        append_result(out, result)
+        cell.done = True
+        new.append(result)
+        emit("done", cell, result)
+
+    opts = launch_opts or LaunchOptions()
+    where = "the running cells"
+    with stop_on_signals():
+        try:
+            if opts.launcher == "local" and opts.jobs == 1:
+                for cell in todo:
+                    where = f"{cell.model} / {cell.corpus.name} / {cell.fold.name} / seed {cell.seed}"
+                    emit("start", cell, {})
+                    finish(cell, *_run_here(cell, out, registry, resume, epochs, device, amp, emit))
+            else:
+                payloads = [pickle.dumps((c, str(out), resume, epochs, device, amp, opts.threads)) for c in todo]
+                with launch(payloads, opts) as finished:
+                    for k, status, result in finished:
+                        finish(todo[k], status, result)
+        except KeyboardInterrupt:
+            raise BenchInterrupted(f"bench interrupted during {where}; {len(new)} cell(s) finished in this run are "
+                                   f"saved in {results}. Continue with the same command plus --resume.") from None
     return new
 
 
-def _log_failure(out: Path, cell: Cell, err: Exception) -> None:
-    with open(out / "failures.jsonl", "a", encoding="utf-8") as f:
+def _run_here(cell: Cell, out: Path, registry: Any, resume: bool, epochs: int | None, device: str | None,
+              amp: str | None, emit: Callable[[str, Cell, dict[str, Any]], None]) -> tuple[str, Any]:
+    """Train one cell in this process, with per-epoch events; a ``RunError`` is the cell's failure."""
+    try:
+        rec = run_fold(cell.cfg, cell.corpus, cell.fold, registry, run_dir=cell.run_dir(out), seed=cell.seed,
+                       model_name=cell.model, resume=resume, epochs=epochs, device=device, amp=amp,
+                       on_epoch=lambda row: emit("epoch", cell, row))
+    except RunError as err:
+        return "failed", str(err)
+    rec.update(cell.extra)
+    return "done", rec
+
+
+def append_result(out: Path, record: dict[str, Any]) -> None:
+    """Append to ``out/results.jsonl`` under the folder's lock, so concurrent writers never lose a record."""
+    with folder_lock(out):
+        append_record(out / "results.jsonl", record)
+
+
+def _log_failure(out: Path, cell: Cell, error: str) -> None:
+    with folder_lock(out), open(out / "failures.jsonl", "a", encoding="utf-8") as f:
         f.write(json.dumps({"model": cell.model, "dataset": cell.corpus.name, "fold": cell.fold.name,
-                            "seed": cell.seed, "error": str(err), "time": time.time()}) + "\n")
+                            "seed": cell.seed, "error": error, "time": time.time()}) + "\n")
 
 
 def write_bench_file(out: Path, grid: dict[str, Any]) -> None:

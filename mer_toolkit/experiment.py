@@ -25,10 +25,14 @@ from .errors import ConfigError, DataError
 from .model import ComposedModel, DataSpec
 from .results import config_hash, environment
 from .sections import DataConfig, TrainConfig
+from .tracking import open_trackers
 from .train import Trainer, load_checkpoint, set_seed
 
 __all__ = ["select_dataset", "load_corpus", "make_folds", "data_spec", "run_settings", "RunSettings", "run_fold",
            "build_model", "dataset_label"]
+
+UNHASHED = ("seed", "tensorboard", "mlflow")  # the seed is a record field; trackers do not change results
+
 
 def load_corpus(data_cfg: DataConfig, registry: Any, where: str = "data.dataset") -> Corpus:
     """Build the dataset named by ``data.dataset`` (a name, a manifest path or ``{type: ..., ...}``)."""
@@ -115,14 +119,18 @@ def run_settings(cfg: ResolvedConfig, seed: int, epochs: int | None = None, devi
     resolved = {k: copy.deepcopy(v) for k, v in cfg.data.items() if k not in ("per_dataset", "description")}
     resolved["data"] = data_cfg.to_dict()
     resolved["train"] = train_cfg.to_dict()
-    chash = config_hash({**resolved, "train": {k: v for k, v in resolved["train"].items() if k != "seed"}})
+    chash = config_hash({**resolved, "train": {k: v for k, v in resolved["train"].items() if k not in UNHASHED}})
     return RunSettings(data_cfg, train_cfg, resolved, chash)
 
 
 def run_fold(cfg: ResolvedConfig, corpus: Corpus, fold: Fold, registry: Any, *, run_dir: Path, seed: int,
              model_name: str, resume: bool = False, epochs: int | None = None, device: str | None = None,
-             amp: str | None = None, on_epoch: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
-    """Train on ``fold.train``, select on ``fold.val``, evaluate the selected model once on ``fold.test``."""
+             amp: str | None = None, on_epoch: Callable[[dict[str, Any]], None] | None = None,
+             evaluate_test: bool = True) -> dict[str, Any]:
+    """Train on ``fold.train``, select on ``fold.val``, evaluate the selected model once on ``fold.test``.
+
+    ``evaluate_test=False`` (hyper-parameter tuning) never touches the test split: the record holds ``val`` only.
+    """
     settings = run_settings(cfg, seed, epochs, device, amp)
     data_cfg, train_cfg, resolved, chash = settings.data, settings.train, settings.resolved, settings.config_hash
     set_seed(seed, train_cfg.deterministic)
@@ -141,9 +149,13 @@ def run_fold(cfg: ResolvedConfig, corpus: Corpus, fold: Fold, registry: Any, *, 
     if not resume and is_main() and log_path.exists():
         log_path.unlink()
 
+    trackers = open_trackers(train_cfg, run_dir, meta) if is_main() else []
+
     def log_epoch(row: dict[str, Any]) -> None:
         with open(log_path, "a", encoding="utf-8") as f:
             f.write(json.dumps(row, default=float) + "\n")
+        for tracker in trackers:
+            tracker.log_epoch(row)
         if on_epoch is not None:
             on_epoch(row)
 
@@ -156,15 +168,20 @@ def run_fold(cfg: ResolvedConfig, corpus: Corpus, fold: Fold, registry: Any, *, 
                                rank=trainer.dist.rank, world=trainer.dist.world)
     val_loader = make_loader(fold.val, bs_eval, shuffle=False, batch_by=data_cfg.batch_by,
                              num_workers=data_cfg.num_workers, pin_memory=pin)
-    test_loader = make_loader(fold.test, bs_eval, shuffle=False, batch_by=data_cfg.batch_by,
-                              num_workers=data_cfg.num_workers, pin_memory=pin)
     t0 = time.perf_counter()
-    fit = trainer.fit(train_loader, val_loader, resume=resume)
-    test = trainer.evaluate(test_loader)
+    try:
+        fit = trainer.fit(train_loader, val_loader, resume=resume)
+    finally:
+        for tracker in trackers:
+            tracker.close()
+    metrics = {"val": fit.best_val}
+    if evaluate_test:
+        metrics["test"] = trainer.evaluate(make_loader(fold.test, bs_eval, shuffle=False, batch_by=data_cfg.batch_by,
+                                                       num_workers=data_cfg.num_workers, pin_memory=pin))
     record = {
         "model": model_name, "dataset": corpus.name, "protocol": fold.protocol, "fold": fold.name, "seed": seed,
         "config_hash": chash, "selection": f"val.{train_cfg.monitor}",
-        "metrics": {"val": fit.best_val, "test": test},
+        "metrics": metrics,
         "best_epoch": fit.best_epoch, "epochs_run": fit.epochs_run, "stopped_early": fit.stopped_early,
         "resumed_from_epoch": fit.resumed_from,
         "train_seconds": round(fit.train_seconds, 3), "wall_seconds": round(time.perf_counter() - t0, 3),

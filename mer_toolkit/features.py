@@ -146,8 +146,8 @@ def _raw_samples(corpus: Corpus, modality: str) -> list[Sample]:
 
 
 @contextlib.contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``folder`` so two processes never extract the same entry at once."""
+def folder_lock(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``folder`` (two processes never extract one entry or append one file at once)."""
     try:
         import fcntl
     except ImportError:  # no POSIX locks: atomic renames still keep every file whole
@@ -233,7 +233,7 @@ def extract(corpus: Corpus, modality: str, spec: Any, registry: Any, *, device: 
     if hit is not None:
         return hit
     folder.mkdir(parents=True, exist_ok=True)
-    with _locked(folder):
+    with folder_lock(folder):
         hit = _hit(folder, t0)  # another process may have finished it while this one waited
         if hit is not None:
             return hit

@@ -50,7 +50,8 @@ def summarize(records: list[dict[str, Any]], published: Sequence[PublishedFigure
     for (dataset, model), recs in sorted(groups.items()):
         row: dict[str, Any] = {"dataset": dataset, "model": model, "n": len(recs),
                                "seeds": sorted({r["seed"] for r in recs}), "folds": sorted({str(r["fold"]) for r in recs}),
-                               "protocol": recs[0]["protocol"], "selection": recs[0].get("selection", "")}
+                               "protocol": recs[0]["protocol"], "selection": recs[0].get("selection", ""),
+                               "tuning_trials": sorted({(r.get("tuning") or {}).get("trials", 0) for r in recs})}
         for m in METRICS:
             row[m], row[f"{m}_std"] = _mean_std([r["metrics"]["test"][m] for r in recs])
         ref = find_published(list(published), model, dataset)
@@ -91,8 +92,27 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
              f"({rows[0]['selection'] if rows else ''}); best per dataset in bold. Guardrails: 'clean' = no "
              "utterance in two splits, selection not on test, train/test speakers disjoint where the protocol "
              "claims speaker independence; otherwise the violation."]
+    notes += _tuning_notes(rows)
     notes += [f"Published figures: {s}." for s in sources]
     return "\n".join(lines) + "\n\n" + "\n".join(notes) + "\n"
+
+
+def _tuning_notes(rows: list[dict[str, Any]]) -> list[str]:
+    """Whether the models of each dataset were compared at an equal tuning budget (Optuna trials on validation)."""
+    notes = []
+    for dataset in sorted({r["dataset"] for r in rows}):
+        budgets = {r["model"]: r.get("tuning_trials") or [0] for r in rows if r["dataset"] == dataset}
+        if all(b == [0] for b in budgets.values()):
+            continue
+        values = {tuple(b) for b in budgets.values()}
+        if len(values) == 1 and len(next(iter(values))) == 1:
+            notes.append(f"{dataset}: equal tuning budget, every model had {next(iter(values))[0]} Optuna trials on "
+                         "validation before its seeds ran with the best config.")
+        else:
+            parts = ", ".join(f"{m}: {'/'.join(map(str, b))}" for m, b in sorted(budgets.items()))
+            notes.append(f"{dataset}: tuning budgets differ (trials per model: {parts}; 0 = defaults), so this is "
+                         "not an equal-budget comparison.")
+    return notes
 
 
 def _latex(rows: list[dict[str, Any]]) -> str:

@@ -46,6 +46,8 @@ class TrainConfig:
     amp: str = "off"
     deterministic: bool = True
     threads: int | None = None
+    tensorboard: bool = False
+    mlflow: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
