@@ -11,6 +11,7 @@ import csv
 import json
 import os
 import platform
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -75,19 +76,28 @@ def default_storage(out: Path) -> str:
     return f"sqlite:///{(out / 'study.db').resolve()}"
 
 
-def _storage(optuna: Any, url: str) -> Any:
-    """RDB storage with heartbeats: a trial whose process was killed is failed and its parameters retried."""
+def _storage(optuna: Any, url: str, attempts: int = 5) -> Any:
+    """RDB storage with heartbeats: a trial whose process was killed is failed and its parameters retried.
+
+    Processes that open a new shared database at the same moment race to create its schema; the loser
+    sees an integrity error on the schema's version table and simply opens the database again.
+    """
     kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
-    try:
-        with warnings.catch_warnings():  # heartbeats are marked experimental
-            warnings.simplefilter("ignore")
-            return optuna.storages.RDBStorage(
-                url, engine_kwargs=kwargs, heartbeat_interval=5, grace_period=20,
-                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1))
-    except Exception as err:  # noqa: BLE001 - SQLAlchemy raises many kinds for a bad URL or server
-        raise ConfigError(f"--storage '{url}': cannot open the study database ({type(err).__name__}: "
-                          f"{str(err).splitlines()[0] if str(err) else ''}); give an SQLAlchemy URL such as "
-                          "sqlite:///runs/tune/study.db or postgresql://user@host/db") from None
+    for attempt in range(attempts):
+        try:
+            with warnings.catch_warnings():  # heartbeats are marked experimental
+                warnings.simplefilter("ignore")
+                return optuna.storages.RDBStorage(
+                    url, engine_kwargs=kwargs, heartbeat_interval=5, grace_period=20,
+                    heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1))
+        except Exception as err:  # noqa: BLE001 - SQLAlchemy raises many kinds for a bad URL or server
+            if type(err).__name__ == "IntegrityError" and attempt + 1 < attempts:
+                time.sleep(0.5 * (attempt + 1))
+                continue
+            raise ConfigError(f"--storage '{url}': cannot open the study database ({type(err).__name__}: "
+                              f"{str(err).splitlines()[0] if str(err) else ''}); give an SQLAlchemy URL such as "
+                              "sqlite:///runs/tune/study.db or postgresql://user@host/db") from None
+    raise AssertionError("unreachable")
 
 
 def _pruner(optuna: Any, name: str, epochs: int) -> Any:
