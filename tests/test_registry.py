@@ -127,6 +127,7 @@ def test_lookups_name_the_place_and_filter_by_source() -> None:
     reg.register("a", dict, source="p1")
     reg.register("b", dict, source="p2")
     assert reg.names(source="p1") == ["a"] and list(reg) == ["a", "b"] and len(reg) == 2
+    assert [(e.name, e.source) for e in reg.entries()] == [("a", "p1"), ("b", "p2")]
     with pytest.raises(UnknownComponentError, match=r"\(at model.fusion\)"):
         reg.get("c", where="model.fusion")
     reg.unregister("not-there")
@@ -142,7 +143,7 @@ def test_staged_registrations_take_the_plugin_source_and_roll_back_overrides() -
     regs = Registries()
     regs.fusion.register("taken", dict)
     stage = regs.staged("plug")
-    assert stage.fusion.kind == "fusion"
+    assert stage.fusion.kind == "fusion" and stage.fusion.names() == ["taken"]  # reads go to the registry
     stage.fusion.register("taken", list, source="spoofed", override=True, doc="Replacement.")
     stage.head.register("new", set, path="new.yaml")
     stage.head.register("new", tuple)  # second registration of one name by one plugin: fails the commit
