@@ -17,6 +17,7 @@ import importlib
 import os
 import sys
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
@@ -88,7 +89,11 @@ def _strict() -> bool:
 class PluginHost:
     """Holds the pluggy manager, the registries and the load report."""
 
-    def __init__(self) -> None:
+    def __init__(self, entry_points: Iterable[metadata.EntryPoint] | None = None) -> None:
+        """``entry_points``: the plugins to consider (default: the installed ``mer_toolkit`` entry points;
+        ``[]`` for builtins only); the ``MER_*`` switches still apply to them."""
+        found = metadata.entry_points(group=ENTRY_POINT_GROUP) if entry_points is None else entry_points
+        self.entry_points = sorted(found, key=lambda ep: ep.name)
         self.pm = pluggy.PluginManager("mer_toolkit")
         self.pm.add_hookspecs(hookspecs)
         self.registry = Registries()
@@ -112,13 +117,12 @@ class PluginHost:
             return
         allow = _env_list("MER_LOAD_PLUGINS")
         blocked = set(_env_list("MER_DISABLE_PLUGINS"))
-        eps = {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
-        for name, dist_name, version in installed_plugins():
-            if name in blocked or (allow and name not in allow):
-                self.disabled.append(name)
-                self.pm.set_blocked(name)
+        for ep in self.entry_points:
+            if ep.name in blocked or (allow and ep.name not in allow):
+                self.disabled.append(ep.name)
+                self.pm.set_blocked(ep.name)
                 continue
-            self._add(name, dist_name, version, eps[name].load)
+            self._add(*_describe(ep), ep.load)
         try:
             self.pm.check_pending()
         except pluggy.PluginValidationError as err:  # a misspelt hook name in some plugin
@@ -148,12 +152,17 @@ class PluginHost:
         except Exception as err:
             self._fail(name, dist, version, "pluggy registration", err)
             return
+        unmarked = _unmarked_hooks(self.pm, module)
+        if unmarked:
+            self.pm.unregister(module)
+            self._fail(name, dist, version, "pluggy registration", TypeError(
+                f"{', '.join(unmarked)} defined without @mer_toolkit.hookimpl, so pluggy would never call it; "
+                "decorate it with @hookimpl"))
+            return
         staged = self.registry.staged(source)
         hooks = [h.name for h in (self.pm.get_hookcallers(module) or [])]
         try:
-            impl = getattr(module, "mer_register_parts", None)
-            if impl is not None:
-                impl(registry=staged)
+            self._hook_of(module, "mer_register_parts")(registry=staged)
             registered = staged.commit()
         except Exception as err:
             self.pm.unregister(module)
@@ -161,19 +170,22 @@ class PluginHost:
             return
         self.loaded.append(PluginInfo(name, dist, version, hooks, registered))
 
+    def _hook_of(self, plugin: Any, hook: str) -> Any:
+        """``hook`` as pluggy calls it, restricted to one plugin: markers, tracing and hook wrappers apply,
+        and a failure belongs to that plugin alone."""
+        others = [p for p in self.pm.get_plugins() if p is not plugin]
+        return self.pm.subset_hook_caller(hook, remove_plugins=others)
+
     # -- other hooks ---------------------------------------------------------------------------
     def _call_each(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
-        """``(plugin name, result)`` of every plugin implementing ``hook``; a failing one is reported and skipped."""
+        """``(plugin name, result)`` of every implementation of ``hook``, in pluggy's call order (tryfirst and
+        trylast honoured); a failing plugin is reported and skipped, the others still run."""
         results = []
-        for plugin in list(self.pm.get_plugins()):
-            impl = getattr(plugin, hook, None)
-            if impl is None:
-                continue
-            name = self.pm.get_name(plugin) or "?"
+        for impl in reversed(getattr(self.pm.hook, hook).get_hookimpls()):
             try:
-                results.append((name, impl(**kwargs)))
+                results += [(impl.plugin_name, r) for r in self._hook_of(impl.plugin, hook)(**kwargs)]
             except Exception as err:
-                self._fail_loaded(name, hook, err)
+                self._fail_loaded(impl.plugin_name, hook, err)
         return results
 
     def add_cli_commands(self, subparsers: Any) -> None:
@@ -193,13 +205,22 @@ class PluginHost:
         return self._published
 
 
+def _unmarked_hooks(pm: pluggy.PluginManager, module: Any) -> list[str]:
+    """Functions of ``module`` named like a hook but not marked as its implementation (pluggy skips them)."""
+    marked = {h.name for h in (pm.get_hookcallers(module) or [])}
+    return [h for h in hookspecs.__all__ if h.startswith("mer_") and callable(getattr(module, h, None))
+            and h not in marked]
+
+
+def _describe(ep: metadata.EntryPoint) -> tuple[str, str, str]:
+    """``(entry point, distribution, version)``, read from metadata without importing the plugin."""
+    dist = getattr(ep, "dist", None)
+    return ep.name, dist.metadata["Name"] if dist is not None else "?", dist.version if dist is not None else "?"
+
+
 def installed_plugins() -> list[tuple[str, str, str]]:
     """``(entry point, distribution, version)`` of every installed plugin, read from metadata without importing it."""
-    out = []
-    for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-        dist = getattr(ep, "dist", None)
-        out.append((ep.name, dist.metadata["Name"] if dist is not None else "?", dist.version if dist is not None else "?"))
-    return out
+    return [_describe(ep) for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name)]
 
 
 _HOST: PluginHost | None = None

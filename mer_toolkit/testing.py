@@ -41,20 +41,10 @@ __all__ = ["fresh_registry", "make_tiny_batch", "check_part", "train_tiny", "loa
 
 def fresh_registry(entry_points: bool = False) -> Registries:
     """New registries with builtins (and, if asked, installed entry-point plugins) loaded."""
-    import os
-
     from .plugins import PluginHost
 
-    old = os.environ.get("MER_PLUGINS_AUTOLOAD")
-    os.environ["MER_PLUGINS_AUTOLOAD"] = "1" if entry_points else "0"
-    try:
-        host = PluginHost()
-        host.load()
-    finally:
-        if old is None:
-            os.environ.pop("MER_PLUGINS_AUTOLOAD")
-        else:
-            os.environ["MER_PLUGINS_AUTOLOAD"] = old
+    host = PluginHost(entry_points=None if entry_points else [])
+    host.load()
     return host.registry
 
 
