@@ -105,12 +105,10 @@ class ComposedModel(nn.Module):
     def declared_terms(self) -> dict[str, float]:
         """Every loss term this model can emit, with its default weight."""
         terms: dict[str, float] = {}
-        for slot, mod in self._slots().items():
+        for slot, mod in [*self._slots().items(), ("loss", self.loss_fn)]:
             defaults = dict(getattr(mod, "default_loss_weights", {}) or {})
             for t in getattr(mod, "term_names", ()) or ():
                 terms[f"{slot}.{t}"] = float(defaults.get(t, 1.0))
-        for t in self.loss_fn.term_names:
-            terms[f"loss.{t}"] = self.loss_fn.weights.get(t, 1.0)
         return terms
 
     @property
@@ -216,12 +214,16 @@ class ComposedModel(nn.Module):
         extras["fused"] = fused
         return ModelOutput(logits=logits, losses=losses, extras=extras)
 
+    def main_loss_terms(self, logits: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The main loss's unweighted terms (``loss.<term>``) on the labelled utterances."""
+        labelled = labels >= 0
+        return {f"loss.{k}": v for k, v in self.loss_fn(logits[labelled], labels[labelled]).terms.items()}
+
+    def weighted_total(self, terms: dict[str, torch.Tensor], device: torch.device) -> torch.Tensor:
+        """Sum of the terms, each times its ``loss_weights`` entry (1.0 when absent): the one weighting there is."""
+        return sum((self.loss_weights.get(k, 1.0) * v for k, v in terms.items()), torch.zeros((), device=device))
+
     def compute_loss(self, output: ModelOutput, batch: Batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Weighted total of the main loss and every auxiliary term, plus the unweighted terms."""
-        labelled = batch.labels >= 0
-        main = self.loss_fn(output.logits[labelled], batch.labels[labelled])
-        terms = {f"loss.{k}": v for k, v in main.terms.items()}
-        terms.update(output.losses)
-        total = sum((self.loss_weights.get(k, 1.0) * v for k, v in terms.items()),
-                    torch.zeros((), device=output.logits.device))
-        return total, terms
+        terms = {**self.main_loss_terms(output.logits, batch.labels), **output.losses}
+        return self.weighted_total(terms, output.logits.device), terms

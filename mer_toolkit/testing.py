@@ -1,7 +1,7 @@
-"""Pytest plugin (entry point ``pytest11``) with fixtures and checks for part and plugin authors.
+"""Test helpers for part and plugin authors (the fixtures built on them are in ``pytest_plugin.py``).
 
-- ``mer_registry``: registries with the builtin parts only (no entry-point plugins);
-- ``tiny_batch``: factory of small random ``Batch``es (pooled or sequence layout, any modalities);
+- ``fresh_registry()``: registries with the builtin parts only (or also the installed plugins);
+- ``make_tiny_batch(...)``: small random ``Batch``es (pooled or sequence layout, any modalities);
 - ``check_part(part, kind, batch)``: forward + backward, shape and finiteness checks;
 - ``train_tiny(config, tmp_path)``: trains a config for a few epochs on ``demo`` and returns its record;
 - ``run_mer(*args)`` runs the ``mer`` CLI entry in this process (fast, extra import folders with
@@ -27,7 +27,6 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import pytest
 import torch
 
 from .data.sample import Sample, collate
@@ -235,15 +234,3 @@ def fake_dist(site: Path, dist: str, ep_name: str, module: str, code: str) -> No
     info.mkdir()
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.0.1\n")
     (info / "entry_points.txt").write_text(f"[mer_toolkit]\n{ep_name} = {module}\n")
-
-
-@pytest.fixture
-def mer_registry() -> Registries:
-    """Registries holding only the builtin parts."""
-    return fresh_registry()
-
-
-@pytest.fixture
-def tiny_batch() -> Callable[..., Any]:
-    """Factory: ``tiny_batch(layout='pooled', modalities=('text', 'audio'), ...)`` → ``Batch``."""
-    return make_tiny_batch

@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader
 from . import __version__
 from .distributed import dist_info
 from .errors import ConfigError, RunError
-from .metrics import HIGHER_IS_BETTER, EmotionMetrics
+from .metrics import HIGHER_IS_BETTER, compute_metrics
 from .model import ComposedModel
 from .sections import TrainConfig
 
@@ -191,8 +191,8 @@ class Trainer:
         return stats
 
     @torch.no_grad()
-    def predict(self, loader: DataLoader) -> tuple[torch.Tensor, torch.Tensor, list[str], dict[str, Any]]:
-        """Logits, labels and ids over a loader, plus averaged extras that are per-batch scalars."""
+    def predict(self, loader: DataLoader) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
+        """Logits, labels and utterance ids over a loader, in its order."""
         self.model.eval()
         logits, labels, ids = [], [], []
         for batch in loader:
@@ -202,15 +202,16 @@ class Trainer:
             logits.append(out.logits.float().cpu())
             labels.append(batch.labels.cpu())
             ids += batch.ids
-        return torch.cat(logits), torch.cat(labels), ids, {}
+        return torch.cat(logits), torch.cat(labels), ids
 
     def evaluate(self, loader: DataLoader) -> dict[str, Any]:
-        logits, labels, _, _ = self.predict(loader)
-        m = EmotionMetrics(len(self.label_names), self.label_names)
-        m.update(logits, labels)
-        res = m.compute()
-        keep = labels >= 0
-        res["loss"] = float(torch.nn.functional.cross_entropy(logits[keep], labels[keep])) if keep.any() else 0.0
+        """Metrics over a loader, and ``loss``: the model's own main loss (its class weights, smoothing and
+        ``loss_weights``) on the labelled utterances, so that ``monitor: loss`` selects on what is trained."""
+        logits, labels, _ = self.predict(loader)
+        res = compute_metrics(logits, labels, self.label_names)
+        with torch.no_grad():
+            terms = self.model.main_loss_terms(logits.to(self.device), labels.to(self.device))
+            res["loss"] = float(self.model.weighted_total(terms, self.device)) if (labels >= 0).any() else 0.0
         return res
 
     def _better(self, value: float, best: float | None) -> bool:

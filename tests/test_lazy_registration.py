@@ -188,3 +188,12 @@ def test_a_plugin_naming_a_missing_module_is_isolated_and_a_broken_part_fails_on
     doctor = run_mer("doctor", "--json", env=env, sys_path=[tmp_path])
     rows = {r["check"]: r for r in json.loads(doctor.stdout)}
     assert doctor.returncode == 1 and not rows["fusion late.fusion"]["ok"] and not rows["plugin ghost"]["ok"]
+
+
+def test_the_installed_pytest_plugin_does_not_import_torch_at_start_up() -> None:
+    from importlib import metadata
+
+    plugin = next(ep for ep in metadata.entry_points(group="pytest11") if ep.name == "mer_toolkit")
+    probe = f"import sys, {plugin.value}; print('torch' in sys.modules)"
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "False", (plugin.value, proc.stdout, proc.stderr)

@@ -1,7 +1,8 @@
 """Loss objects with named sub-terms, and the builtin cross-entropy.
 
 A ``TermLoss`` implements ``compute_terms(...) -> {name: scalar}`` and declares ``term_names``;
-``forward`` weights the terms (``weights`` keyed by term, 1.0 by default) into ``LossOutput``.
+``forward`` returns them unweighted in a ``LossOutput``. Weights are the model's ``loss_weights``
+(``loss.<term>``), the one weighting mechanism for main and auxiliary terms alike.
 """
 
 from __future__ import annotations
@@ -17,25 +18,15 @@ __all__ = ["LossOutput", "TermLoss", "CrossEntropy"]
 
 @dataclass
 class LossOutput:
-    """The weighted total and every unweighted term (for logging)."""
+    """Every unweighted term of a loss, by name."""
 
-    total: torch.Tensor
     terms: dict[str, torch.Tensor]
 
 
 class TermLoss(nn.Module):
-    """Base of losses made of named terms; unknown weight names are an error that names them."""
+    """Base of losses made of named terms (weighted by the model's ``loss_weights``, not here)."""
 
     term_names: tuple[str, ...] = ("loss",)
-
-    def __init__(self, weights: dict[str, float] | None = None) -> None:
-        super().__init__()
-        weights = dict(weights or {})
-        unknown = sorted(set(weights) - set(self.term_names))
-        if unknown:
-            raise ValueError(f"unknown loss term(s) {unknown} in weights; {type(self).__name__} has "
-                             f"{list(self.term_names)}")
-        self.weights = {t: float(weights.get(t, 1.0)) for t in self.term_names}
 
     def compute_terms(self, *args: torch.Tensor, **kwargs: torch.Tensor) -> dict[str, torch.Tensor]:
         raise NotImplementedError
@@ -45,9 +36,7 @@ class TermLoss(nn.Module):
         return {t: torch.zeros((), device=device) for t in self.term_names}
 
     def forward(self, *args: torch.Tensor, **kwargs: torch.Tensor) -> LossOutput:
-        terms = self.compute_terms(*args, **kwargs)
-        total = sum((self.weights[k] * v for k, v in terms.items()), torch.zeros((), device=next(iter(terms.values())).device))
-        return LossOutput(total, terms)
+        return LossOutput(self.compute_terms(*args, **kwargs))
 
 
 class CrossEntropy(TermLoss):

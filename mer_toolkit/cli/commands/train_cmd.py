@@ -91,7 +91,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from ...data.loader import input_dims, make_loader
     from ...dataset_choice import select_dataset
     from ...experiment import build_model, load_corpus, make_folds
-    from ...metrics import compute_metrics
     from ...model import DataSpec
     from ...plugins import get_registry
     from ...train import Trainer, load_checkpoint
@@ -133,8 +132,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     trainer = Trainer(model, train_cfg, label_names=spec.label_names)
     loader = make_loader(samples, data_cfg.eval_batch_size or data_cfg.batch_size, shuffle=False,
                          batch_by=data_cfg.batch_by)
-    logits, labels, _, _ = trainer.predict(loader)
-    res = compute_metrics(logits, labels, spec.label_names)
+    res = trainer.evaluate(loader)
     out = {"checkpoint": str(args.checkpoint), "dataset": corpus.name, "fold": fold.name, "split": args.split,
            "utterances": len(samples), "metrics": res}
     if args.json:
