@@ -17,4 +17,5 @@ def mer_register_parts(registry) -> None:  # noqa: ANN001 - the staged registry 
     registry.fusion.register("gated_sum", "mer_toolkit.components.fusion:GatedSumFusion")
     registry.head.register("linear", "mer_toolkit.components.heads:LinearHead")
     registry.head.register("mlp", "mer_toolkit.components.heads:MLPHead")
+    registry.head.register("dialogue_rnn", "mer_toolkit.components.context_head:DialogueContextHead")
     registry.loss.register("cross_entropy", "mer_toolkit.components.losses:CrossEntropy")

@@ -19,7 +19,7 @@ from torch import nn
 
 from mer_toolkit.parts import PartOutput, masked_mean
 
-from .recurrent import final_states, run_lstm
+from mer_toolkit.components.recurrent import final_states, run_lstm
 
 __all__ = ["cmd", "orthogonality", "StackedLSTM", "MISA", "TokenTransformerFusion"]
 

@@ -20,7 +20,7 @@ from torch import nn
 from mer_toolkit.data.sample import Batch
 from mer_toolkit.parts import masked_mean
 
-from .recurrent import DialogueLayout, run_lstm
+from mer_toolkit.components.recurrent import DialogueLayout, run_lstm
 
 __all__ = ["MMGCN", "speaker_ids", "angular_adjacency"]
 

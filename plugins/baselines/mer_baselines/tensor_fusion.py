@@ -14,7 +14,7 @@ from torch import nn
 from mer_toolkit.components.adapters import mlp
 from mer_toolkit.parts import masked_mean
 
-from .recurrent import final_states, run_lstm
+from mer_toolkit.components.recurrent import final_states, run_lstm
 
 __all__ = ["ModalitySubnets", "TensorFusion", "LowRankFusion"]
 
