@@ -125,8 +125,10 @@ def test_every_module_of_a_builtin_part_package_is_registered(package: str) -> N
                if not m.name.startswith("_")}
     registered = {e.origin.partition(":")[0] for k in ("encoder", "adapter", "fusion", "head", "loss", "dataset",
                                                        "protocol") for e in fresh_registry().kind(k).entries()}
-    # LossOutput/TermLoss are used by every loss; label_maps holds each source's documented label order
-    helpers = {"mer_toolkit.components.losses", "mer_toolkit.data.datasets.label_maps"} & modules
+    # LossOutput/TermLoss are used by every loss; recurrent holds the masked LSTM and dialogue-layout helpers
+    # that parts share; label_maps holds each source's documented label order
+    helpers = {"mer_toolkit.components.losses", "mer_toolkit.components.recurrent",
+               "mer_toolkit.data.datasets.label_maps"} & modules
     assert modules - registered - helpers == set(), "a module's parts are missing from the package's hook"
 
 
