@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from .config import ResolvedConfig, check_section
+from .config import ResolvedConfig, build_part, check_section
 from .data.corpus import Corpus, Fold
 from .data.loader import input_dims, make_loader
 from .dataset_choice import dataset_label, dataset_node, select_dataset
@@ -60,7 +60,11 @@ def load_corpus(data_cfg: DataConfig, registry: Any, where: str = "data.dataset"
 def make_folds(corpus: Corpus, data_cfg: DataConfig, registry: Any) -> list[Fold]:
     """The folds of the configured protocol (or the dataset's default), optionally filtered by name."""
     name = data_cfg.protocol or corpus.default_protocol
-    protocol = registry.protocol.get(name, where="data.protocol")(**(data_cfg.protocol_options or {}))
+    options = dict(data_cfg.protocol_options or {})
+    if "type" in options:
+        raise ConfigError("data.protocol_options.type: the protocol is chosen by data.protocol, not by its options")
+    registry.protocol.get(name, where="data.protocol")  # an unknown name is reported against data.protocol
+    protocol = build_part("protocol", {"type": name, **options}, registry, path="data.protocol_options")
     folds = protocol.folds(corpus)
     for f in folds:
         f.protocol = f.protocol or name

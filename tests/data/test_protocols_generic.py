@@ -154,3 +154,11 @@ def test_protocol_options_from_the_config(reg) -> None:
     cfg = DataConfig(protocol="speaker_kfold", protocol_options={"k": 4, "seed": 1}, folds=["fold2"])
     (fold,) = make_folds(corpus, cfg, reg)
     assert fold.name == "fold2" and fold.protocol == "speaker_kfold" and len(speakers(fold.test)) == 2
+
+
+def test_an_unknown_protocol_option_is_a_config_error_naming_the_key(reg) -> None:
+    from mer_toolkit.errors import ConfigError
+
+    cfg = DataConfig(protocol="speaker_kfold", protocol_options={"k": 4, "kk": 1})
+    with pytest.raises(ConfigError, match=r"data\.protocol_options\.kk for protocol 'speaker_kfold'.*'k'"):
+        make_folds(make_corpus(speakers=8), cfg, reg)
