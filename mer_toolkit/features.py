@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
-import inspect
 import json
 import os
 import re
@@ -37,6 +36,7 @@ from .data.feature_rows import FeatureRows
 from .data.loader import SampleDataset
 from .data.sample import Sample, Waveform, collate
 from .errors import ConfigError, DataError
+from .parts import takes_batch
 
 __all__ = ["FORMAT_VERSION", "ExtractResult", "cache_root", "encoder_node", "feature_encoder", "input_modality",
            "fingerprint", "run_encoder", "extract", "load_cached", "apply_features", "cache_entries", "clear_cache",
@@ -180,7 +180,7 @@ def _hit(folder: Path, t0: float) -> ExtractResult | None:
 def run_encoder(encoder: torch.nn.Module, batch: Any, modality: str) -> tuple[torch.Tensor, torch.Tensor]:
     """The encoder on one modality of a batch (given the batch too when its ``forward`` takes one)."""
     args = (batch.inputs[modality], batch.masks.get(modality))
-    if "batch" in inspect.signature(encoder.forward).parameters:
+    if takes_batch(encoder):
         return encoder(*args, batch=batch)
     return encoder(*args)
 

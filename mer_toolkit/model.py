@@ -8,7 +8,6 @@ they are named ``<slot>.<term>`` (``interaction.nce_inter``, ``fusion.ed``) and 
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +18,7 @@ from .components.losses import TermLoss
 from .config import MODEL_KEYS, ResolvedConfig, build_part
 from .data.sample import Batch
 from .errors import ConfigError, RunError
-from .parts import PartOutput, as_part_output
+from .parts import PartOutput, as_part_output, takes_batch
 
 __all__ = ["DataSpec", "ModelOutput", "ComposedModel", "MODEL_KEYS"]
 
@@ -48,15 +47,8 @@ class ModelOutput:
     extras: dict[str, Any]
 
 
-def _takes_batch(module: nn.Module) -> bool:
-    try:
-        return "batch" in inspect.signature(module.forward).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def _call(module: nn.Module, takes_batch: bool, *args: Any, batch: Batch) -> PartOutput:
-    return as_part_output(module(*args, batch=batch) if takes_batch else module(*args))
+def _call(module: nn.Module, with_batch: bool, *args: Any, batch: Batch) -> PartOutput:
+    return as_part_output(module(*args, batch=batch) if with_batch else module(*args))
 
 
 def _mask_absent(x: torch.Tensor, mask: torch.Tensor, present: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -82,7 +74,7 @@ class ComposedModel(nn.Module):
         self.heads = heads
         self.main_head = main_head
         self.loss_fn = loss
-        self._takes_batch = {name: _takes_batch(mod) for name, mod in self._slots().items()}
+        self._takes_batch = {name: takes_batch(mod) for name, mod in self._slots().items()}
         declared = self.declared_terms()
         weights = dict(loss_weights or {})
         unknown = sorted(set(weights) - set(declared))

@@ -16,12 +16,13 @@ A part that emits losses lists their names in ``term_names``.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
-__all__ = ["PartOutput", "as_part_output", "masked_mean"]
+__all__ = ["PartOutput", "as_part_output", "masked_mean", "takes_batch"]
 
 
 @dataclass
@@ -45,3 +46,11 @@ def masked_mean(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         return x.mean(dim=1)
     m = mask.unsqueeze(-1).to(x.dtype)
     return (x * m).sum(dim=1) / m.sum(dim=1).clamp_min(1.0)
+
+
+def takes_batch(module: torch.nn.Module) -> bool:
+    """Whether the part's ``forward`` accepts the ``batch`` keyword (it is passed only to those that do)."""
+    try:
+        return "batch" in inspect.signature(module.forward).parameters
+    except (TypeError, ValueError):
+        return False

@@ -30,8 +30,7 @@ from typing import Any
 import torch
 
 from .data.sample import Sample, collate
-from .model import _takes_batch
-from .parts import as_part_output
+from .parts import as_part_output, takes_batch
 from .registry import Registries
 
 __all__ = ["fresh_registry", "make_tiny_batch", "check_part", "train_tiny", "load_trained", "accuracy_on",
@@ -70,7 +69,7 @@ def check_part(part: torch.nn.Module, kind: str, batch: Any, in_dims: dict[str, 
     """Run ``part`` forward and backward on ``batch`` the way ``ComposedModel`` calls it; returns the output."""
     feats = {m: batch.inputs[m] for m in batch.inputs}
     masks = dict(batch.masks)
-    extra = {"batch": batch} if _takes_batch(part) else {}
+    extra = {"batch": batch} if takes_batch(part) else {}
     if kind in ("fusion", "interaction"):
         out = as_part_output(part(feats, masks, **extra))
     elif kind == "head":

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
+from ..parts import masked_mean
 
 __all__ = ["FeatureEncoder", "MaskedStandardize"]
 
@@ -66,7 +67,6 @@ class FeatureEncoder(nn.Module):
             x = self.standardize(x, mask)
         h = self.dropout(self.proj(self.norm(x)))
         if self.pool:
-            m = mask.unsqueeze(-1).to(h.dtype)
-            h = ((h * m).sum(1) / m.sum(1).clamp_min(1.0)).unsqueeze(1)
+            h = masked_mean(h, mask).unsqueeze(1)
             mask = mask.any(dim=1, keepdim=True)
         return h, mask

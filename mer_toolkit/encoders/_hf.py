@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
+from ..parts import masked_mean
 
 __all__ = ["HFEncoder", "resolve_weights", "load_pretrained", "weights_fingerprint"]
 
@@ -136,8 +137,7 @@ class HFEncoder(nn.Module):
             return h, mask
         if self.pooling == "cls":
             return h[:, :1], mask[:, :1]
-        m = mask.unsqueeze(-1).to(h.dtype)
-        return ((h * m).sum(1) / m.sum(1).clamp_min(1.0)).unsqueeze(1), mask.any(1, keepdim=True)
+        return masked_mean(h, mask).unsqueeze(1), mask.any(1, keepdim=True)
 
     def hidden_states(self, **inputs: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """Every hidden state of the backbone; no autograd graph when it is frozen."""

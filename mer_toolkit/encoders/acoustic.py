@@ -17,6 +17,7 @@ from torch import nn
 
 from ..data.sample import pad_sequences
 from ..errors import ConfigError
+from ..parts import masked_mean
 from ._waveforms import batch_rate, prepare_waveforms
 
 __all__ = ["AcousticEncoder", "Fbank", "MFCC", "pool_frames"]
@@ -29,13 +30,11 @@ def pool_frames(feats: torch.Tensor, mask: torch.Tensor, pool: str) -> tuple[tor
     """Pool ``[B, T, D]`` frames over valid steps into one step (or keep them for ``none``)."""
     if pool == "none":
         return feats, mask
-    m = mask.unsqueeze(-1).to(feats.dtype)
-    n = m.sum(1).clamp_min(1.0)
-    mean = (feats * m).sum(1) / n
+    mean = masked_mean(feats, mask)
     if pool == "mean":
         out = mean
     else:
-        var = (((feats - mean.unsqueeze(1)) ** 2) * m).sum(1) / n
+        var = masked_mean((feats - mean.unsqueeze(1)) ** 2, mask)
         out = torch.cat([mean, var.clamp_min(1e-8).sqrt()], dim=-1)
     return out.unsqueeze(1), mask.any(1, keepdim=True)
 
