@@ -116,16 +116,9 @@ def train_tiny(config: str | dict[str, Any], run_dir: Path, *, dataset: str = "d
 
 def load_trained(run_dir: Path, registry: Registries | None = None) -> torch.nn.Module:
     """The model selected by a run (``best.pt`` of ``run_dir``), rebuilt from its own config, in eval mode."""
-    from .config import ResolvedConfig
-    from .experiment import build_model
-    from .model import DataSpec
-    from .train import load_checkpoint
+    from .inference import load_trained as load
 
-    ck = load_checkpoint(Path(run_dir) / "best.pt")
-    model = build_model(ResolvedConfig(ck["config"]), DataSpec(**ck["data_spec"]),
-                        registry or fresh_registry(entry_points=True))
-    model.load_state_dict(ck["state_dict"])
-    return model.eval()
+    return load(Path(run_dir) / "best.pt", registry or fresh_registry(entry_points=True)).model
 
 
 @torch.no_grad()

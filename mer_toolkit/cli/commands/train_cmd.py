@@ -87,19 +87,17 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from ...config import ResolvedConfig, check_section
+    from ...config import check_section
     from ...data.loader import input_dims, make_loader
     from ...dataset_choice import select_dataset
-    from ...experiment import build_model, load_corpus, make_folds
-    from ...model import DataSpec
+    from ...experiment import load_corpus, make_folds
+    from ...inference import load_trained
     from ...plugins import get_registry
-    from ...train import Trainer, load_checkpoint
+    from ...train import Trainer
 
     reg = get_registry()
-    ck = load_checkpoint(args.checkpoint)
-    if "config" not in ck or "data_spec" not in ck:
-        raise RunError(f"checkpoint '{args.checkpoint}' has no config/data_spec; it was not written by mer train")
-    cfg = ResolvedConfig(ck["config"], name=str(args.checkpoint))
+    trained = load_trained(args.checkpoint, reg)
+    cfg, spec = trained.config.copy(), trained.spec
     if args.set:
         from ...config import apply_overrides
 
@@ -109,23 +107,21 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.dataset:
         cfg = select_dataset(cfg, args.dataset)
     data_cfg = check_section("data", cfg.data.get("data"), cfg)
-    spec = DataSpec(**ck["data_spec"])
     corpus = load_corpus(data_cfg, reg)
     if list(corpus.label_names) != list(spec.label_names):
-        raise RunError(f"checkpoint '{args.checkpoint}' predicts {spec.label_names} but dataset '{corpus.name}' "
+        raise RunError(f"checkpoint '{trained.path}' predicts {spec.label_names} but dataset '{corpus.name}' "
                        f"has labels {corpus.label_names}")
     folds = make_folds(corpus, data_cfg, reg)
-    fold_name = args.fold or ck.get("fold")
+    fold_name = args.fold or trained.fold
     fold = next((f for f in folds if f.name == fold_name), folds[0])
     samples = getattr(fold, args.split)
     dims = input_dims(samples)
     wrong = {m: (d, dims.get(m)) for m, d in spec.input_dims.items() if d is not None and dims.get(m) != d}
     if wrong:
         detail = ", ".join(f"{m}: checkpoint {a}, data {b}" for m, (a, b) in wrong.items())
-        raise RunError(f"feature dimensions of '{corpus.name}' differ from what checkpoint '{args.checkpoint}' "
+        raise RunError(f"feature dimensions of '{corpus.name}' differ from what checkpoint '{trained.path}' "
                        f"expects ({detail}); extract the features with the encoder the model was trained on")
-    model = build_model(cfg, spec, reg)
-    model.load_state_dict(ck["state_dict"])
+    model = trained.model
     train_cfg = check_section("train", cfg.data.get("train"), cfg)
     if args.device:
         train_cfg.device = args.device
