@@ -10,7 +10,8 @@ from pathlib import Path
 
 import torch
 
-from mer_toolkit.config import ResolvedConfig, check_section
+from mer_toolkit.build import check_section
+from mer_toolkit.config import ResolvedConfig
 from mer_toolkit.data.loader import make_loader
 from mer_toolkit.experiment import build_model, load_corpus, make_folds
 from mer_toolkit.model import DataSpec

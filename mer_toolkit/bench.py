@@ -20,7 +20,8 @@ from typing import Any
 
 import yaml
 
-from .config import ResolvedConfig, apply_overrides, resolve_config
+from .config import ResolvedConfig, resolve_config
+from .overrides import apply_overrides
 from .data.corpus import Corpus, Fold
 from .data.cross_corpus import CrossCorpus, cross_fold, read_label_map, restrict, shared_labels
 from .errors import ConfigError, DataError, MerError, RunError

@@ -1,4 +1,5 @@
-"""YAML configs: safe loading, ``_base_`` inheritance, ``--set`` overrides, provenance and part building.
+"""YAML configs: safe loading, ``_base_`` inheritance and provenance (``overrides.py`` applies ``--set``,
+``build.py`` checks and builds parts and sections).
 
 A run config has three sections: ``model`` (a ComposedModel spec), ``data`` and ``train`` (see
 ``DataConfig`` / ``TrainConfig``); ``per_dataset: {name: {...}}`` holds overrides applied when that
@@ -10,30 +11,17 @@ whose ``type`` differs from its base's replaces it instead of merging; ``_delete
 from __future__ import annotations
 
 import copy
-import dataclasses
-import inspect
 import os
 import re
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .errors import ConfigError, close_matches
+from .errors import ConfigError
 
-__all__ = [
-    "ResolvedConfig",
-    "load_yaml",
-    "resolve_config",
-    "apply_overrides",
-    "parse_override",
-    "build_part",
-    "check_section",
-    "part_type",
-]
+__all__ = ["ResolvedConfig", "load_yaml", "resolve_config", "part_type"]
 
 BASE_KEY = "_base_"
 DELETE_KEY = "_delete_"
@@ -252,200 +240,7 @@ def resolve_config(ref: str | dict[str, Any], registry: Any, overrides: list[str
         raise ConfigError(f"{ident}: unknown top-level key(s) {unknown}; allowed: {list(TOP_LEVEL)}")
     cfg = ResolvedConfig(data, origins, name=ident)
     if overrides:
+        from .overrides import apply_overrides
+
         apply_overrides(cfg, overrides)
     return cfg
-
-
-# --------------------------------------------------------------------------------------------
-# overrides
-def parse_override(text: str) -> tuple[str, Any]:
-    """``a.b.c=value`` → (``a.b.c``, YAML-parsed value)."""
-    key, sep, raw = text.partition("=")
-    if not sep or not key.strip():
-        raise ConfigError(f"--set '{text}': expected KEY.PATH=VALUE (e.g. --set train.lr=3e-4)")
-    try:
-        value = _safe_load(raw) if raw.strip() else None
-    except yaml.YAMLError as err:
-        raise ConfigError(f"--set '{text}': the value is not valid YAML ({err})") from None
-    return key.strip(), value
-
-
-def _allowed_keys(parent: str) -> list[str]:
-    """Keys a section or the model mapping accepts even when the config does not set them yet."""
-    from .sections import SECTIONS
-
-    if not parent:
-        return list(TOP_LEVEL)
-    if parent in SECTIONS:
-        return [f.name for f in dataclasses.fields(SECTIONS[parent])]
-    return list(MODEL_KEYS) if parent == "model" else []
-
-
-def _creatable(node: Any, parent: str, key: str) -> bool:
-    """May ``--set`` add ``key`` under ``parent``? Yes inside part nodes, section fields and named maps."""
-    if part_type(node) is not None and isinstance(node, dict):
-        return True
-    allowed = _allowed_keys(parent)
-    if allowed:
-        return key in allowed
-    tail = parent.rsplit(".", 1)[-1]
-    return parent.startswith("per_dataset") or tail in (
-        "encoders", "adapters", "heads", "loss_weights", "dataset_options", "protocol_options", "features")
-
-
-def apply_overrides(cfg: ResolvedConfig, overrides: list[str], origin: str = "--set") -> None:
-    """Set each ``a.b.c=value`` in place. A new key is allowed only inside a part node or section."""
-    for text in overrides:
-        path, value = parse_override(text)
-        keys = path.split(".")
-        node: Any = cfg.data
-        for i, key in enumerate(keys[:-1]):
-            here = ".".join(keys[: i + 1])
-            if isinstance(node, dict) and key not in node and _creatable(node, ".".join(keys[:i]), key):
-                node[key] = {}
-            if not isinstance(node, dict) or key not in node:
-                known = sorted(node) if isinstance(node, dict) else []
-                hint = close_matches(key, known)
-                raise ConfigError(f"--set {path}: '{here}' does not exist in the config"
-                                  f"{'; did you mean ' + repr(hint[0]) + '?' if hint else ''}"
-                                  f" Keys there: {known}")
-            if isinstance(node[key], str) and "model" in keys[:i + 1] and i + 1 < len(keys):
-                node[key] = {"type": node[key]}
-            node = node[key]
-        last = keys[-1]
-        parent = ".".join(keys[:-1])
-        if not isinstance(node, dict) or (last not in node and not _creatable(node, parent, last)):
-            known = sorted(set(node if isinstance(node, dict) else []) | set(_allowed_keys(parent)))
-            hint = close_matches(last, known, 1)
-            raise ConfigError(f"--set {path}: '{parent or '<top>'}' has no key '{last}'"
-                              f"{'; did you mean ' + repr(hint[0]) + '?' if hint else ''} Allowed keys: {known}")
-        node[last] = _merge(node[last], value) if isinstance(value, dict) and last in node else value
-        if keys[0] != "per_dataset":
-            _drop_per_dataset(cfg.data, path)
-        cfg.origins[path] = origin
-        for p in _leaf_paths(value, path):
-            cfg.origins[p] = origin
-
-
-# --------------------------------------------------------------------------------------------
-# validation against signatures
-def _type_ok(value: Any, annotation: Any) -> bool:
-    """Loose check of a YAML value against a simple annotation (unknown annotations pass)."""
-    if annotation is inspect.Parameter.empty or annotation is Any:
-        return True
-    if isinstance(annotation, str):
-        try:
-            annotation = eval(annotation, vars(typing), {})  # noqa: S307 - annotation strings of our own modules
-        except Exception:
-            return True
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        return any(_type_ok(value, a) for a in typing.get_args(annotation))
-    if origin is typing.Literal:
-        return value in typing.get_args(annotation)
-    if annotation is type(None):
-        return value is None
-    if annotation is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if annotation is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if annotation in (str, bool):
-        return isinstance(value, annotation)
-    base = origin or annotation
-    if base in (list, tuple, typing.Sequence):
-        return isinstance(value, (list, tuple))
-    if base in (dict, typing.Mapping):
-        return isinstance(value, dict)
-    return True
-
-
-def check_kwargs(target: Any, kwargs: dict[str, Any], path: str, where: str, what: str) -> None:
-    """Unknown, missing or mistyped keyword arguments of ``target`` → one ``ConfigError``."""
-    try:
-        sig = inspect.signature(target)
-    except (TypeError, ValueError):
-        return
-    params = {n: p for n, p in sig.parameters.items() if p.kind not in (p.VAR_POSITIONAL,)}
-    takes_any = any(p.kind == p.VAR_KEYWORD for p in params.values())
-    allowed = sorted(n for n, p in params.items() if p.kind != p.VAR_KEYWORD)
-    unknown = sorted(k for k in kwargs if k not in params)
-    if unknown and not takes_any:
-        paths = ", ".join(f"{path}.{k}" if path else k for k in unknown)
-        hints = {k: close_matches(k, allowed, 1) for k in unknown}
-        hint = "; ".join(f"'{k}' → did you mean '{h[0]}'?" for k, h in hints.items() if h)
-        raise ConfigError(f"{where}: unknown key(s) {paths} for {what}{' (' + hint + ')' if hint else ''}. "
-                          f"Allowed keys: {allowed}")
-    hints_ = typing.get_type_hints(target.__init__ if inspect.isclass(target) else target) \
-        if _safe_hints(target) else {}
-    for k, v in kwargs.items():
-        p = params.get(k)
-        if p is None:
-            continue
-        ann = hints_.get(k, p.annotation)
-        if v is not None and not _type_ok(v, ann):
-            raise ConfigError(f"{where}: {path + '.' if path else ''}{k} = {v!r} has the wrong type for {what}; "
-                              f"expected {getattr(ann, '__name__', None) or ann}")
-    missing = sorted(n for n, p in params.items() if p.default is p.empty
-                     and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and n not in kwargs and n != "self")
-    if missing:
-        raise ConfigError(f"{where}: {what} needs the key(s) {[f'{path}.{m}' if path else m for m in missing]}, "
-                          "which are not set")
-
-
-def _safe_hints(target: Any) -> bool:
-    try:
-        typing.get_type_hints(target.__init__ if inspect.isclass(target) else target)
-        return True
-    except Exception:
-        return False
-
-
-def build_part(kind: str, node: Any, registry: Any, *, path: str, cfg: ResolvedConfig | None = None,
-               inferred: dict[str, Any] | None = None) -> Any:
-    """Build ``{type: name, **kwargs}`` from ``registry.<kind>`` after checking its keys.
-
-    ``inferred`` values (e.g. ``in_dim``, ``num_classes``) are passed only when the constructor accepts
-    them and the user did not set them; ``None`` values are dropped so constructor defaults apply.
-    """
-    where = cfg.where(path) if cfg is not None else path
-    if isinstance(node, str):
-        node = {"type": node}
-    if not isinstance(node, dict) or not isinstance(node.get("type"), str):
-        raise ConfigError(f"{where}: {path} must be a {kind} name or a mapping with a 'type' key, got {node!r}. "
-                          f"Run `mer list {kind}` for the names.")
-    name = node["type"]
-    factory = registry.kind(kind).get(name, where=f"{where} {path}.type")
-    kwargs = {k: v for k, v in node.items() if k != "type" and v is not None}
-    try:
-        params = inspect.signature(factory).parameters
-    except (TypeError, ValueError):
-        params = {}
-    for k, v in (inferred or {}).items():
-        if k in params and k not in kwargs and v is not None:
-            kwargs[k] = v
-    try:
-        accepted = inspect.signature(factory).parameters
-        stray = [k for k in node if k != "type" and k not in accepted]
-    except (TypeError, ValueError):
-        stray = []
-    key_where = cfg.where(f"{path}.{stray[0]}") if cfg is not None and stray else where
-    check_kwargs(factory, kwargs, path, key_where, f"{kind} '{name}'")
-    try:
-        return factory(**kwargs)
-    except ConfigError:
-        raise
-    except (TypeError, ValueError) as err:
-        raise ConfigError(f"{where}: building {kind} '{name}' at {path} failed: {err}") from err
-
-
-def check_section(name: str, values: Any, cfg: ResolvedConfig) -> Any:
-    """Validate a ``train``/``data`` section against its dataclass and return the instance."""
-    from .sections import SECTIONS
-
-    cls = SECTIONS[name]
-    if values is None:
-        values = {}
-    if not isinstance(values, dict):
-        raise ConfigError(f"{cfg.where(name)}: '{name}' must be a mapping, got {type(values).__name__}")
-    check_kwargs(cls, values, name, cfg.where(name), f"section '{name}'")
-    return cls(**values)

@@ -16,7 +16,8 @@ from typing import Any
 
 import yaml
 
-from .config import ResolvedConfig, build_part, check_section
+from .build import build_part, check_section
+from .config import ResolvedConfig
 from .data.corpus import Corpus, Fold
 from .data.loader import input_dims, make_loader
 from .dataset_choice import dataset_label, dataset_node, select_dataset
@@ -42,8 +43,6 @@ def load_corpus(data_cfg: DataConfig, registry: Any, where: str = "data.dataset"
     options = {**dict(data_cfg.dataset_options or {}), **{k: v for k, v in node.items() if k not in ("type", "name")}}
     if data_cfg.root is not None:
         options["root"] = data_cfg.root
-    from .config import build_part
-
     corpus = build_part("dataset", {"type": node["type"], **options}, registry, path=where)
     if not isinstance(corpus, Corpus):
         raise ConfigError(f"{where}: dataset '{node['type']}' returned {type(corpus).__name__}, not a Corpus")

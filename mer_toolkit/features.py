@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from . import __version__
-from .config import build_part
+from .build import build_part
 from .data.corpus import Corpus
 from .data.feature_rows import FeatureRows
 from .data.loader import SampleDataset

@@ -15,7 +15,8 @@ import torch
 from torch import nn
 
 from .components.losses import TermLoss
-from .config import MODEL_KEYS, ResolvedConfig, build_part
+from .build import build_part
+from .config import MODEL_KEYS, ResolvedConfig
 from .data.sample import Batch
 from .errors import ConfigError, RunError
 from .parts import PartOutput, as_part_output, takes_batch

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import textwrap
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +101,8 @@ def check_part(part: torch.nn.Module, kind: str, batch: Any, in_dims: dict[str, 
 def train_tiny(config: str | dict[str, Any], run_dir: Path, *, dataset: str = "demo", epochs: int = 2,
                registry: Registries | None = None, overrides: Sequence[str] = (), seed: int = 0) -> dict[str, Any]:
     """Train ``config`` (registered name, YAML path or mapping) for a few epochs; returns the run record."""
-    from .config import check_section, resolve_config
+    from .build import check_section
+    from .config import resolve_config
     from .experiment import load_corpus, make_folds, run_fold, select_dataset
 
     reg = registry or fresh_registry(entry_points=True)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mer_toolkit.config import build_part, resolve_config
+from mer_toolkit.build import build_part
+from mer_toolkit.config import resolve_config
 from mer_toolkit.errors import ConfigError, UnknownComponentError
 from mer_toolkit.model import ComposedModel, DataSpec
 

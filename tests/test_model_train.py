@@ -194,7 +194,8 @@ def test_same_seed_gives_identical_metrics(tmp_path: Path) -> None:
 
 
 def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path: Path) -> None:
-    from mer_toolkit.config import check_section, resolve_config
+    from mer_toolkit.build import check_section
+    from mer_toolkit.config import resolve_config
     from mer_toolkit.experiment import load_corpus, make_folds, run_fold, select_dataset
     from mer_toolkit.testing import fresh_registry
 

@@ -121,7 +121,8 @@ def test_predict_sees_the_features_the_model_was_trained_on(corpus: Path, checkp
     import dataclasses
 
     from mer_toolkit.cli.commands.predict_cmd import predict
-    from mer_toolkit.config import ResolvedConfig, check_section
+    from mer_toolkit.build import check_section
+    from mer_toolkit.config import ResolvedConfig
     from mer_toolkit.data.sample import collate
     from mer_toolkit.experiment import build_model, load_corpus
     from mer_toolkit.model import DataSpec

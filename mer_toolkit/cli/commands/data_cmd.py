@@ -11,7 +11,7 @@ from ..output import console, print_json, simple_table
 
 def load_corpus(dataset: str, root: str | None, options: dict[str, Any]) -> Any:
     """Read the dataset leniently (``strict=False``): problems are listed, not raised."""
-    from ...config import build_part
+    from ...build import build_part
     from ...experiment import dataset_node
     from ...plugins import get_registry
 
@@ -93,7 +93,7 @@ def utterance_rows(corpus: Any, split: str | None = None) -> list[dict[str, Any]
 
 
 def _options(items: list[str]) -> dict[str, Any]:
-    from ...config import parse_override
+    from ...overrides import parse_override
 
     return dict(parse_override(item) for item in items)
 

@@ -12,7 +12,8 @@ from ..output import console, print_json, simple_table
 
 def _encoder_spec(text: str) -> Any:
     """An encoder name, an inline mapping ``{type: fbank, n_mels: 40}`` or a YAML file holding one."""
-    from ...config import load_yaml, parse_override
+    from ...config import load_yaml
+    from ...overrides import parse_override
 
     if text.strip().startswith("{"):
         node = parse_override(f"--encoder={text}")[1]
@@ -43,7 +44,7 @@ def _list_cache(as_json: bool) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from ...config import parse_override
+    from ...overrides import parse_override
     from ...experiment import load_corpus
     from ...features import clear_cache, extract, input_modality, progress_bar
     from ...plugins import get_registry

@@ -41,7 +41,7 @@ def _resolve(args: argparse.Namespace) -> Any:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from ...config import check_section
+    from ...build import check_section
     from ...dataset_choice import dataset_label
     from ...plugins import get_registry
 
@@ -87,7 +87,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from ...config import check_section
+    from ...build import check_section
     from ...data.loader import input_dims, make_loader
     from ...dataset_choice import select_dataset
     from ...experiment import load_corpus, make_folds
@@ -99,7 +99,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     trained = load_trained(args.checkpoint, reg)
     cfg, spec = trained.config.copy(), trained.spec
     if args.set:
-        from ...config import apply_overrides
+        from ...overrides import apply_overrides
 
         apply_overrides(cfg, args.set)
     if args.root:
