@@ -40,7 +40,7 @@ def toolkit_extract(corpus, modality: str, node: dict, batch_size: int) -> None:
     """One uncached extraction through the feature cache code path."""
     import os
 
-    from mer_toolkit.features import extract
+    from mer_toolkit.data.feature_cache import extract
 
     with tempfile.TemporaryDirectory() as cache:
         os.environ["MER_CACHE_DIR"] = cache

@@ -32,7 +32,7 @@ from mer_toolkit.data.corpus import Corpus
 from mer_toolkit.data.feature_rows import FeatureRows
 from mer_toolkit.data.loader import make_loader
 from mer_toolkit.data.sample import Sample
-from mer_toolkit.features import extract, load_cached
+from mer_toolkit.data.feature_cache import extract, load_cached
 from mer_toolkit.sections import TrainConfig
 from mer_toolkit.train import Trainer
 

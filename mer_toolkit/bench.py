@@ -26,7 +26,7 @@ from .data.corpus import Corpus, Fold
 from .data.cross_corpus import CrossCorpus, cross_fold, read_label_map, restrict, shared_labels
 from .errors import ConfigError, DataError, MerError, RunError
 from .experiment import dataset_label, load_corpus, make_folds, run_fold, run_settings, select_dataset
-from .features import folder_lock
+from .data.feature_cache import folder_lock
 from .launchers import LaunchOptions, launch
 from .results import append_record, read_records, record_key
 from .search import as_overrides

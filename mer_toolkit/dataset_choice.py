@@ -30,13 +30,13 @@ def dataset_node(value: Any) -> Any:
     if isinstance(value, str) and value.endswith(MANIFEST_SUFFIXES):
         return {"type": "manifest", "path": value}
     if isinstance(value, str) and ("/" in value or value.startswith(".")):
-        from .data.datasets._common import detect_layout
+        from .data.datasets._common import dataset_layouts, detect_layout
 
         layout = detect_layout(value)
         if layout is None:
-            raise DataError(f"data.dataset '{value}': the folder is not in a known release layout (RAVDESS Actor_XX, "
-                            "IEMOCAP Session1..5, MELD *_sent_emo.csv, M3ED annotation.json); use a dataset name "
-                            "with --root, or a manifest file")
+            known = ", ".join(f"{e.name} {e.extra['layout']}" for e in dataset_layouts())
+            raise DataError(f"data.dataset '{value}': the folder is not in a known release layout ({known}); use a "
+                            "dataset name with --root, or a manifest file")
         return {"type": layout, "root": value}
     return {"type": value} if isinstance(value, str) else value
 

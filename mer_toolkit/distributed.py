@@ -1,4 +1,4 @@
-"""Data parallelism for one run under ``torchrun``: process-group set-up from the environment.
+"""Device and process placement: ``train.device`` resolution, and data parallelism under ``torchrun``.
 
 ``torchrun --nproc_per_node=N -m mer_toolkit.cli.main train|bench ...`` starts N processes; each
 trains on its shard of the training batches through DistributedDataParallel, all evaluate the
@@ -13,7 +13,9 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
-__all__ = ["DistInfo", "dist_info", "is_main"]
+from .errors import ConfigError
+
+__all__ = ["DistInfo", "dist_info", "is_main", "resolve_device"]
 
 
 @dataclass(frozen=True)
@@ -45,3 +47,18 @@ def dist_info() -> DistInfo:
 def is_main() -> bool:
     """True in the process that writes files and prints (rank 0, or the only process)."""
     return dist_info().rank == 0
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` → CUDA when available, else CPU; an unavailable CUDA request is a clear error."""
+    info = dist_info()
+    if info.enabled and name in ("auto", "cuda") and torch.cuda.is_available():
+        return torch.device("cuda", info.local_rank)
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"train.device is '{name}' but no CUDA device is available; use --device cpu or auto")
+    try:
+        return torch.device(name)
+    except RuntimeError as err:
+        raise ConfigError(f"train.device '{name}' is not a valid device ({err})") from None

@@ -49,7 +49,7 @@ def load_corpus(data_cfg: DataConfig, registry: Any, where: str = "data.dataset"
     if not corpus.samples:
         raise DataError(f"dataset '{corpus.name}' ({corpus.source}) has no utterances")
     if data_cfg.features:
-        from .features import apply_features
+        from .data.feature_cache import apply_features
 
         corpus = apply_features(corpus, data_cfg.features, registry)
     corpus.check_features()

@@ -67,7 +67,7 @@ class Predictor:
 
     def __init__(self, trained: TrainedModel, registry: Any = None, device: str | torch.device = "cpu",
                  batch_size: int = 16) -> None:
-        from .features import feature_encoder
+        from .data.feature_cache import feature_encoder
         from .plugins import get_registry
 
         self.trained, self.device, self.batch_size = trained, device, batch_size
@@ -105,7 +105,7 @@ class Predictor:
         """Class probabilities ``[len(rows), C]``, in the order of ``rows``."""
         from .data.loader import SampleDataset
         from .data.sample import collate
-        from .features import run_encoder
+        from .data.feature_cache import run_encoder
 
         samples, spec, probs = [self._sample(row) for row in rows], self.trained.spec, []
         for k in range(0, len(samples), self.batch_size):

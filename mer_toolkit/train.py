@@ -21,13 +21,13 @@ import torch
 from torch.utils.data import DataLoader
 
 from . import __version__
-from .distributed import dist_info
+from .distributed import dist_info, resolve_device
 from .errors import ConfigError, RunError
 from .metrics import HIGHER_IS_BETTER, compute_metrics
 from .model import ComposedModel
 from .sections import TrainConfig
 
-__all__ = ["set_seed", "resolve_device", "Trainer", "FitResult", "save_checkpoint", "load_checkpoint"]
+__all__ = ["set_seed", "Trainer", "FitResult", "save_checkpoint", "load_checkpoint"]
 
 
 def set_seed(seed: int, deterministic: bool = True) -> None:
@@ -38,21 +38,6 @@ def set_seed(seed: int, deterministic: bool = True) -> None:
     if deterministic:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         torch.use_deterministic_algorithms(True, warn_only=True)
-
-
-def resolve_device(name: str) -> torch.device:
-    """``auto`` → CUDA when available, else CPU; an unavailable CUDA request is a clear error."""
-    info = dist_info()
-    if info.enabled and name in ("auto", "cuda") and torch.cuda.is_available():
-        return torch.device("cuda", info.local_rank)
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError(f"train.device is '{name}' but no CUDA device is available; use --device cpu or auto")
-    try:
-        return torch.device(name)
-    except RuntimeError as err:
-        raise ConfigError(f"train.device '{name}' is not a valid device ({err})") from None
 
 
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:

@@ -11,7 +11,8 @@ import torch
 import mer_toolkit.train as train
 from mer_toolkit.distributed import DistInfo
 from mer_toolkit.errors import ConfigError, RunError
-from mer_toolkit.train import load_checkpoint, resolve_device, save_checkpoint
+from mer_toolkit.distributed import resolve_device
+from mer_toolkit.train import load_checkpoint, save_checkpoint
 
 
 class Payload:

@@ -12,14 +12,14 @@ import pytest
 import soundfile as sf
 import torch
 
-import mer_toolkit.features as features
+import mer_toolkit.data.feature_cache as features
 from mer_toolkit.data.corpus import Corpus
 from mer_toolkit.data.loader import input_dims
 from mer_toolkit.data.sample import Sample, collate
 from mer_toolkit.encoders.hf_text import HFTextEncoder
 from mer_toolkit.errors import ConfigError, DataError, UnknownComponentError
 from mer_toolkit.experiment import load_corpus
-from mer_toolkit.features import apply_features, extract, load_cached
+from mer_toolkit.data.feature_cache import apply_features, extract, load_cached
 from mer_toolkit.sections import DataConfig
 
 TEXTS = ["i am so happy", "this is awful", "what a great day", "i am angry today", "the day is sad", ""]

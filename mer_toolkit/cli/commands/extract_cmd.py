@@ -29,7 +29,7 @@ def _encoder_spec(text: str) -> Any:
 
 
 def _list_cache(as_json: bool) -> int:
-    from ...features import cache_entries, cache_root
+    from ...data.feature_cache import cache_entries, cache_root
 
     entries = cache_entries()
     if as_json:
@@ -46,10 +46,10 @@ def _list_cache(as_json: bool) -> int:
 def cmd_extract(args: argparse.Namespace) -> int:
     from ...overrides import parse_override
     from ...experiment import load_corpus
-    from ...features import clear_cache, extract, input_modality, progress_bar
+    from ...data.feature_cache import clear_cache, extract, input_modality, progress_bar
     from ...plugins import get_registry
     from ...sections import DataConfig
-    from ...train import resolve_device
+    from ...distributed import resolve_device
 
     if args.clear:
         console.print(f"removed {clear_cache()} cached feature set(s)")

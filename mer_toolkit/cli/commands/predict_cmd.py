@@ -47,7 +47,7 @@ def predict(checkpoint: str, rows: list[dict[str, str]], device: str = "cpu") ->
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from ...train import resolve_device
+    from ...distributed import resolve_device
 
     res = predict(args.checkpoint, read_rows(args), str(resolve_device(args.device)))
     if args.json:

@@ -1,4 +1,8 @@
-"""Builtin datasets, one module per corpus, registered by import path (listing them reads no module)."""
+"""Builtin datasets, one module per corpus, registered by import path (listing them reads no module).
+
+``layout=`` is the glob that recognises a corpus folder in its release layout, so ``--dataset PATH``
+finds the reader; a plugin's dataset declares its own the same way.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,9 @@ from ...hookspecs import hookimpl
 @hookimpl
 def mer_register_parts(registry) -> None:  # noqa: ANN001 - the staged registry view
     registry.dataset.register("demo", "mer_toolkit.data.datasets.demo:make_demo")
-    registry.dataset.register("iemocap", "mer_toolkit.data.datasets.iemocap:make_iemocap")
+    registry.dataset.register("iemocap", "mer_toolkit.data.datasets.iemocap:make_iemocap", layout="Session[1-5]")
     registry.dataset.register("iemocap6", "mer_toolkit.data.datasets.iemocap:make_iemocap6")
-    registry.dataset.register("m3ed", "mer_toolkit.data.datasets.m3ed:make_m3ed")
+    registry.dataset.register("m3ed", "mer_toolkit.data.datasets.m3ed:make_m3ed", layout="annotation.json")
     registry.dataset.register("manifest", "mer_toolkit.data.datasets.manifest:make_manifest")
-    registry.dataset.register("meld", "mer_toolkit.data.datasets.meld:make_meld")
-    registry.dataset.register("ravdess", "mer_toolkit.data.datasets.ravdess:make_ravdess")
+    registry.dataset.register("meld", "mer_toolkit.data.datasets.meld:make_meld", layout="*_sent_emo.csv")
+    registry.dataset.register("ravdess", "mer_toolkit.data.datasets.ravdess:make_ravdess", layout="Actor_*")

@@ -100,12 +100,18 @@ def renumber(samples: list[Sample]) -> list[Sample]:
     return samples
 
 
-LAYOUTS = (("ravdess", "Actor_*"), ("iemocap", "Session[1-5]"), ("meld", "*_sent_emo.csv"), ("m3ed", "annotation.json"))
-
-
-def detect_layout(path: str) -> str | None:
-    """The dataset whose release layout the folder ``path`` has (RAVDESS, IEMOCAP, MELD, M3ED), if any."""
+def detect_layout(path: str, registry: Any = None) -> str | None:
+    """The registered dataset whose declared release ``layout`` (a glob) matches the folder ``path``, if any."""
     folder = Path(path).expanduser()
     if not folder.is_dir():
         return None
-    return next((name for name, pattern in LAYOUTS if any(folder.glob(pattern))), None)
+    return next((e.name for e in dataset_layouts(registry) if any(folder.glob(e.extra["layout"]))), None)
+
+
+def dataset_layouts(registry: Any = None) -> list[Any]:
+    """Registry entries of the datasets that declare a release layout."""
+    if registry is None:
+        from ...plugins import get_registry
+
+        registry = get_registry()
+    return [e for e in registry.dataset.entries() if e.extra.get("layout")]
