@@ -21,12 +21,16 @@ import yaml
 
 from .errors import ConfigError
 
-__all__ = ["ResolvedConfig", "load_yaml", "resolve_config", "part_type"]
+__all__ = ["ResolvedConfig", "load_yaml", "resolve_config", "part_type", "model_parts", "MODEL_SLOTS", "MODEL_KEYS"]
 
 BASE_KEY = "_base_"
 DELETE_KEY = "_delete_"
 TOP_LEVEL = ("model", "data", "train", "per_dataset", "description")
-MODEL_KEYS = ("encoders", "adapters", "interaction", "fusion", "heads", "main_head", "loss", "loss_weights")
+# The model's part slots, described once: config key → (registry kind, whether it maps names to parts).
+MODEL_SLOTS: dict[str, tuple[str, bool]] = {"encoders": ("encoder", True), "adapters": ("adapter", True),
+                                            "interaction": ("interaction", False), "fusion": ("fusion", False),
+                                            "heads": ("head", True), "loss": ("loss", False)}
+MODEL_KEYS = (*MODEL_SLOTS, "main_head", "loss_weights")
 
 
 @dataclass
@@ -134,6 +138,19 @@ def part_type(node: Any) -> str | None:
         t = node.get("type")
         return t if isinstance(t, str) else None
     return None
+
+
+def model_parts(model: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    """``(kind, slot path, node)`` of every part a ``model:`` mapping names, in build order (loss: cross_entropy
+    when unset)."""
+    out = []
+    for key, (kind, named) in MODEL_SLOTS.items():
+        node = model.get(key) or ("cross_entropy" if key == "loss" else None)
+        if named:
+            out += [(kind, f"{key}.{name}", n) for name, n in (node or {}).items()]
+        elif node:
+            out.append((kind, key, node))
+    return out
 
 
 def _merge(base: Any, child: Any) -> Any:

@@ -11,7 +11,8 @@ from typing import Any
 
 import yaml
 
-from .config import MODEL_KEYS, TOP_LEVEL, ResolvedConfig, _drop_per_dataset, _leaf_paths, _merge, _safe_load, part_type
+from .config import (MODEL_KEYS, MODEL_SLOTS, TOP_LEVEL, ResolvedConfig, _drop_per_dataset, _leaf_paths, _merge,
+                     _safe_load, part_type)
 from .errors import ConfigError, close_matches
 
 __all__ = ["parse_override", "apply_overrides"]
@@ -48,8 +49,9 @@ def _creatable(node: Any, parent: str, key: str) -> bool:
     if allowed:
         return key in allowed
     tail = parent.rsplit(".", 1)[-1]
-    return parent.startswith("per_dataset") or tail in (
-        "encoders", "adapters", "heads", "loss_weights", "dataset_options", "protocol_options", "features")
+    named_maps = {key for key, (_, named) in MODEL_SLOTS.items() if named}
+    return parent.startswith("per_dataset") or tail in named_maps | {
+        "loss_weights", "dataset_options", "protocol_options", "features"}
 
 
 def apply_overrides(cfg: ResolvedConfig, overrides: list[str], origin: str = "--set") -> None:

@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import ResolvedConfig, load_yaml, part_type
+from .config import MODEL_SLOTS, ResolvedConfig, load_yaml, part_type
 from .overrides import apply_overrides
 from .errors import ConfigError
 
 __all__ = ["Param", "SearchSpace", "load_search_space", "find_search_space", "as_overrides", "nest"]
 
-PART_KINDS = {"encoders": "encoder", "adapters": "adapter", "interaction": "interaction", "fusion": "fusion",
-              "heads": "head", "loss": "loss"}
+PART_KINDS = {key: kind for key, (kind, _) in MODEL_SLOTS.items()}
 KINDS = {"float": ("low", "high", "log"), "int": ("low", "high", "log", "step"), "choice": ("values",)}
 
 

@@ -80,7 +80,8 @@ def _storage(optuna: Any, url: str, attempts: int = 5) -> Any:
     """RDB storage with heartbeats: a trial whose process was killed is failed and its parameters retried.
 
     Processes that open a new shared database at the same moment race to create its schema; the loser
-    sees an integrity error on the schema's version table and simply opens the database again.
+    sees an integrity error on the schema's version table (or "table already exists") and opens the
+    database again, up to ``attempts`` times.
     """
     kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
     for attempt in range(attempts):
@@ -91,7 +92,7 @@ def _storage(optuna: Any, url: str, attempts: int = 5) -> Any:
                     url, engine_kwargs=kwargs, heartbeat_interval=5, grace_period=20,
                     heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1))
         except Exception as err:  # noqa: BLE001 - SQLAlchemy raises many kinds for a bad URL or server
-            if type(err).__name__ == "IntegrityError" and attempt + 1 < attempts:
+            if type(err).__name__ in ("IntegrityError", "OperationalError") and attempt + 1 < attempts:
                 time.sleep(0.5 * (attempt + 1))
                 continue
             raise ConfigError(f"--storage '{url}': cannot open the study database ({type(err).__name__}: "

@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-import mer_toolkit.train as train
-from mer_toolkit.distributed import DistInfo
+import mer_toolkit.distributed as distributed
+from mer_toolkit.distributed import DistInfo, resolve_device
 from mer_toolkit.errors import ConfigError, RunError
-from mer_toolkit.distributed import resolve_device
 from mer_toolkit.train import load_checkpoint, save_checkpoint
 
 
@@ -62,7 +61,7 @@ def test_auto_picks_cuda_only_when_available(monkeypatch: pytest.MonkeyPatch, cu
 
 def test_distributed_ranks_take_their_own_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(train, "dist_info", lambda: DistInfo(rank=1, world=2, local_rank=1))
+    monkeypatch.setattr(distributed, "dist_info", lambda: DistInfo(rank=1, world=2, local_rank=1))
     assert resolve_device("auto") == torch.device("cuda", 1) == resolve_device("cuda")
     assert resolve_device("cpu") == torch.device("cpu")
 

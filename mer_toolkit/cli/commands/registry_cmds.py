@@ -39,7 +39,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def _model_parts(reg: Any, name: str) -> dict[str, Any]:
     """The parts a registered model config uses, with where each is defined."""
-    from ...config import part_type, resolve_config
+    from ...config import model_parts, part_type, resolve_config
 
     cfg = resolve_config(name, reg)
     model = cfg.data.get("model") or {}
@@ -51,16 +51,8 @@ def _model_parts(reg: Any, name: str) -> dict[str, Any]:
             e = reg.kind(kind).entry(t)
             parts[slot] = {"kind": kind, "type": t, "origin": e.origin, "source": e.source}
 
-    for m, n in (model.get("encoders") or {}).items():
-        add("encoder", f"encoders.{m}", n)
-    for m, n in (model.get("adapters") or {}).items():
-        add("adapter", f"adapters.{m}", n)
-    if model.get("interaction"):
-        add("interaction", "interaction", model["interaction"])
-    add("fusion", "fusion", model.get("fusion"))
-    for h, n in (model.get("heads") or {}).items():
-        add("head", f"heads.{h}", n)
-    add("loss", "loss", model.get("loss") or "cross_entropy")
+    for kind, slot, node in model_parts(model):
+        add(kind, slot, node)
     return {"parts": parts, "loss_weights": model.get("loss_weights") or {}, "config": cfg.name,
             "per_dataset": sorted((cfg.data.get("per_dataset") or {}))}
 
