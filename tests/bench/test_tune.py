@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 optuna = pytest.importorskip("optuna")
+sqlalchemy = pytest.importorskip("sqlalchemy")
 
 from mer_toolkit.cli.main import main  # noqa: E402
 from mer_toolkit.config import resolve_config  # noqa: E402
@@ -155,6 +156,8 @@ def test_killed_study_continues_to_the_requested_count(tmp_path: Path, sig: int)
                 if len(finished(storage, "concat_mlp-demo")) >= 1:
                     break
             except KeyError:  # the study is not created yet
+                pass
+            except sqlalchemy.exc.SQLAlchemyError:  # the worker is creating the database schema right now
                 pass
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
