@@ -208,8 +208,7 @@ class PluginHost:
 def _unmarked_hooks(pm: pluggy.PluginManager, module: Any) -> list[str]:
     """Functions of ``module`` named like a hook but not marked as its implementation (pluggy skips them)."""
     marked = {h.name for h in (pm.get_hookcallers(module) or [])}
-    return [h for h in hookspecs.__all__ if h.startswith("mer_") and callable(getattr(module, h, None))
-            and h not in marked]
+    return [h for h in vars(pm.hook) if callable(getattr(module, h, None)) and h not in marked]
 
 
 def _describe(ep: metadata.EntryPoint) -> tuple[str, str, str]:

@@ -10,11 +10,11 @@ from typing import Any
 from ...errors import DataError
 from ..output import console, print_json, simple_table
 
-RAW_INPUTS = ("text", "audio")
-
 
 def read_rows(args: argparse.Namespace) -> list[dict[str, str]]:
     """The utterances to label: one from --audio/--text, or every row of --csv (columns id, audio, text)."""
+    from ...inference import RAW_INPUTS
+
     if not args.csv:
         if not args.audio and args.text is None:
             raise DataError('mer predict needs --audio FILE and/or --text "...", or --csv FILE')
