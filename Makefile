@@ -33,9 +33,10 @@ system-deps:
 demo: $(STAMP)
 	$(VENV)/bin/mer bench --model $(DEMO_MODELS) --dataset demo --seeds 2 --out $(DEMO_OUT) --resume
 
-# Two workers (pytest-xdist): every test runs on CPU; `pytest -m "not slow"` skips the subprocess tests.
+# Two workers (pytest-xdist, work stealing: a worker left idle takes queued tests from the other), one torch
+# thread each (conftest.py); every test runs on CPU; `pytest -m "not slow"` skips the subprocess tests.
 test: $(STAMP) system-deps
-	$(VENV)/bin/pytest -q -p no:cacheprovider -n 2 --durations=15
+	$(VENV)/bin/pytest -q -p no:cacheprovider -n 2 --dist worksteal --durations=15
 
 # Mutation testing of the modules that decide results ([tool.mutmut] in pyproject.toml); CPU-heavy, so niced.
 mutation: $(STAMP)

@@ -23,8 +23,8 @@ def main() -> None:
     parser.add_argument("--serial", action="store_true", help="one process, as before pytest-xdist")
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     args = parser.parse_args()
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *([] if args.serial else ["-n", "2"]),
-           *args.pytest_args]
+    workers = [] if args.serial else ["-n", "2", "--dist", "worksteal"]
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *workers, *args.pytest_args]
     load_before = os.getloadavg()[0]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True)

@@ -67,7 +67,7 @@ def _append_many(out: str, tag: int) -> None:
 
 
 def test_concurrent_appends_keep_every_record(tmp_path: Path) -> None:
-    ctx = mp.get_context("spawn")
+    ctx = mp.get_context("fork")  # the lock is per process; fork starts writers without re-importing torch
     procs = [ctx.Process(target=_append_many, args=(str(tmp_path), t)) for t in range(3)]
     for p in procs:
         p.start()

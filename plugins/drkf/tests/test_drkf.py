@@ -14,7 +14,7 @@ from mer_drkf.orl import ORL, LearnableTemperature, ResidualAE, class_kl, cross_
 from mer_toolkit.config import resolve_config
 from mer_toolkit.experiment import build_model
 from mer_toolkit.model import DataSpec
-from mer_toolkit.testing import check_part, fresh_registry, make_tiny_batch, train_tiny
+from mer_toolkit.testing import check_part, fresh_registry, make_tiny_batch, run_mer, train_tiny
 
 CONFIGS = ["drkf-e2e", "drkf-e2e-msp", "drkf-trimodal"]
 ABLATIONS = ["drkf-no-orl", "drkf-no-intra", "drkf-no-inter", "drkf-no-ed", "drkf-concat", "drkf-audio", "drkf-text"]
@@ -277,8 +277,6 @@ def test_drkf_learns_demo(registry, tmp_path: Path) -> None:
 def test_end_to_end_config_trains_with_tiny_local_encoders(tmp_path: Path) -> None:
     """drkf-e2e with tiny random text/speech models on the raw IEMOCAP-layout fixture (text + wav)."""
     import json
-    import subprocess
-    import sys
 
     import transformers as tf
     from tokenizers import Tokenizer, models, pre_tokenizers
@@ -297,14 +295,12 @@ def test_end_to_end_config_trains_with_tiny_local_encoders(tmp_path: Path) -> No
             "model.interaction.ae_dims=[8, 8, 4]", "model.fusion.dim=16",
             "model.fusion.layers=1", "model.fusion.heads=2", "model.fusion.ffn=32", "train.amp=off",
             "train.lr=0.001"]
-    cmd = [sys.executable, "-m", "mer_toolkit.cli.main", "train", "--model", "drkf-e2e", "--dataset", "iemocap",
-           "--root", str(fixture), "--fold", "session5", "--epochs", "1", "--device", "cpu", "--json", "--quiet",
-           "--out", str(tmp_path / "run")] + [x for s in sets for x in ("--set", s)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    args = ["train", "--model", "drkf-e2e", "--dataset", "iemocap", "--root", str(fixture), "--fold", "session5",
+            "--epochs", "1", "--device", "cpu", "--json", "--quiet", "--out", str(tmp_path / "run")]
+    proc = run_mer(*args, *[x for s in sets for x in ("--set", s)])
     assert proc.returncode == 0, proc.stderr[-2000:]
     rec = json.loads(proc.stdout)[0]
     assert rec["model"] == "drkf-e2e" and rec["epochs_run"] == 1 and rec["params"] > 10_000
-    missing = subprocess.run([sys.executable, "-m", "mer_toolkit.cli.main", "train", "--model", "drkf-e2e",
-                              "--dataset", "iemocap", "--root", str(fixture), "--set",
-                              f"model.encoders.text.path={tmp_path / 'nowhere'}"], capture_output=True, text=True)
+    missing = run_mer("train", "--model", "drkf-e2e", "--dataset", "iemocap", "--root", str(fixture), "--set",
+                      f"model.encoders.text.path={tmp_path / 'nowhere'}")
     assert missing.returncode == 2 and "never downloads weights" in missing.stderr
