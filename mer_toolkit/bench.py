@@ -9,7 +9,6 @@ kill: SIGTERM/SIGINT stop after writing state, and at most the current epoch is 
 from __future__ import annotations
 
 import json
-import pickle
 import signal
 import time
 from collections.abc import Callable, Iterator
@@ -216,8 +215,8 @@ def run_bench(cells: list[Cell], out: Path, registry: Any, *, resume: bool, shar
                     emit("start", cell, {})
                     finish(cell, *_run_here(cell, out, registry, resume, epochs, device, amp, emit))
             else:
-                payloads = [pickle.dumps((c, str(out), resume, epochs, device, amp, opts.threads)) for c in todo]
-                with launch(payloads, opts) as finished:
+                jobs = [(c, str(out), resume, epochs, device, amp, opts.threads) for c in todo]
+                with launch(jobs, opts) as finished:
                     for k, status, result in finished:
                         finish(todo[k], status, result)
         except KeyboardInterrupt:

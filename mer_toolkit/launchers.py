@@ -2,11 +2,13 @@
 
 Every launcher sends each cell as a pickled payload to ``run_cell`` and yields ``(index, status, result)``
 as cells finish; the bench process alone writes ``results.jsonl``. A cell's error is its result
-(``failed``), never the end of the grid.
+(``failed``), never the end of the grid. Local workers receive the corpora once, when they start, and
+each cell's payload refers to them, so a grid of N cells does not pickle its features N times.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 import signal
@@ -62,6 +64,43 @@ def parse_devices(text: str | None) -> list[str] | None:
     return devices
 
 
+_WORKER_CORPORA: list[Any] = []  # the corpora a local worker received when it started; payloads refer to them
+
+
+def _corpus_refs(corpora: list[Any]) -> dict[int, tuple]:
+    """``id(object) -> reference`` for each corpus and each of its samples."""
+    refs: dict[int, tuple] = {}
+    for k, corpus in enumerate(corpora):
+        refs[id(corpus)] = ("corpus", k)
+        refs.update((id(sample), ("sample", k, i)) for i, sample in enumerate(corpus.samples))
+    return refs
+
+
+class _ReferencingPickler(pickle.Pickler):
+    """Pickles the given corpora and their samples as references instead of their contents."""
+
+    def __init__(self, file: io.BytesIO, refs: dict[int, tuple]) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.refs = refs
+
+    def persistent_id(self, obj: Any) -> tuple | None:
+        return self.refs.get(id(obj))
+
+
+class _ReferenceUnpickler(pickle.Unpickler):
+    """Resolves the references of a ``_ReferencingPickler`` payload against this worker's corpora."""
+
+    def persistent_load(self, pid: tuple) -> Any:
+        corpus = _WORKER_CORPORA[pid[1]]
+        return corpus if pid[0] == "corpus" else corpus.samples[pid[2]]
+
+
+def _dumps(obj: Any, refs: dict[int, tuple]) -> bytes:
+    buffer = io.BytesIO()
+    _ReferencingPickler(buffer, refs).dump(obj)
+    return buffer.getvalue()
+
+
 def run_cell(payload: bytes) -> tuple[str, Any]:
     """Train one cell in this process: ``('done', record)`` or ``('failed', message)``."""
     import torch
@@ -69,7 +108,7 @@ def run_cell(payload: bytes) -> tuple[str, Any]:
     from .experiment import run_fold
     from .plugins import get_registry
 
-    cell, out, resume, epochs, device, amp, threads = pickle.loads(payload)  # noqa: S301 - our own payload
+    cell, out, resume, epochs, device, amp, threads = _ReferenceUnpickler(io.BytesIO(payload)).load()
     torch.set_num_threads(threads)
     try:
         rec = run_fold(cell.cfg, cell.corpus, cell.fold, get_registry(), run_dir=cell.run_dir(Path(out)),
@@ -80,9 +119,13 @@ def run_cell(payload: bytes) -> tuple[str, Any]:
     return "done", rec
 
 
-def _init_local_worker(devices: list[str] | None, counter: Any) -> None:
-    """Give this worker its device (round robin) and leave Ctrl-C to the bench process."""
+def _init_local_worker(devices: list[str] | None, counter: Any, corpora: list[Any] | None = None) -> None:
+    """Give this worker its device (round robin) and the grid's corpora; leave Ctrl-C and SIGTERM to the bench
+    process (a forked worker would otherwise inherit its handlers)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if corpora is not None:
+        _WORKER_CORPORA[:] = corpora
     with counter.get_lock():
         k = counter.value
         counter.value += 1
@@ -94,14 +137,33 @@ def _indexed(item: tuple[int, bytes]) -> tuple[int, str, Any]:
     return (item[0], *run_cell(item[1]))
 
 
+def _start_method(opts: LaunchOptions) -> str:
+    """``fork`` where it is safe, ``spawn`` elsewhere.
+
+    A forked worker starts at once, with torch imported and the corpora in its memory; a spawned one pays
+    a fresh interpreter's imports (about 4 s of CPU each) and receives the corpora pickled. Forking is
+    unsafe after CUDA is initialised and for workers that run OpenMP regions on several threads (GNU
+    OpenMP's pool does not survive a fork), so only single-thread CPU workers on Linux are forked, as
+    torch's own DataLoader workers are.
+    """
+    import sys
+
+    import torch
+
+    cpu_only = not opts.devices and not torch.cuda.is_initialized()
+    return "fork" if sys.platform == "linux" and cpu_only and opts.threads == 1 else "spawn"
+
+
 @contextmanager
-def _local(payloads: list[bytes], opts: LaunchOptions) -> Iterator[Iterator[tuple[int, str, Any]]]:
+def _local(jobs: list[tuple], opts: LaunchOptions) -> Iterator[Iterator[tuple[int, str, Any]]]:
     import multiprocessing as mp
 
-    ctx = mp.get_context("spawn")  # no fork of a process that may hold CUDA or OpenMP state
-    pool = ctx.Pool(opts.jobs, initializer=_init_local_worker, initargs=(opts.devices, ctx.Value("i", 0)))
-    try:
-        yield pool.imap_unordered(_indexed, list(enumerate(payloads)))
+    corpora = list({id(job[0].corpus): job[0].corpus for job in jobs}.values())
+    refs = _corpus_refs(corpora)
+    ctx = mp.get_context(_start_method(opts))
+    pool = ctx.Pool(opts.jobs, initializer=_init_local_worker, initargs=(opts.devices, ctx.Value("i", 0), corpora))
+    try:  # payloads are pickled lazily, while the workers start and train
+        yield pool.imap_unordered(_indexed, ((k, _dumps(job, refs)) for k, job in enumerate(jobs)))
         pool.close()
     finally:
         pool.terminate()
@@ -109,7 +171,7 @@ def _local(payloads: list[bytes], opts: LaunchOptions) -> Iterator[Iterator[tupl
 
 
 @contextmanager
-def _ray(payloads: list[bytes], opts: LaunchOptions) -> Iterator[Iterator[tuple[int, str, Any]]]:
+def _ray(jobs: list[tuple], opts: LaunchOptions) -> Iterator[Iterator[tuple[int, str, Any]]]:
     try:
         import ray
     except ImportError:
@@ -119,7 +181,7 @@ def _ray(payloads: list[bytes], opts: LaunchOptions) -> Iterator[Iterator[tuple[
         ray.init(address=opts.ray_address, num_cpus=None if opts.ray_address else cpu_count(),
                  include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
     task = ray.remote(num_cpus=opts.threads, num_gpus=opts.gpus_per_cell)(run_cell)
-    refs = {task.remote(p): k for k, p in enumerate(payloads)}
+    refs = {task.remote(pickle.dumps(job)): k for k, job in enumerate(jobs)}
 
     def results() -> Iterator[tuple[int, str, Any]]:
         pending = list(refs)
@@ -137,7 +199,7 @@ def _ray(payloads: list[bytes], opts: LaunchOptions) -> Iterator[Iterator[tuple[
 
 
 @contextmanager
-def _slurm(payloads: list[bytes], opts: LaunchOptions) -> Iterator[Iterator[tuple[int, str, Any]]]:
+def _slurm(jobs: list[tuple], opts: LaunchOptions) -> Iterator[Iterator[tuple[int, str, Any]]]:
     try:
         import submitit
     except ImportError:
@@ -148,10 +210,10 @@ def _slurm(payloads: list[bytes], opts: LaunchOptions) -> Iterator[Iterator[tupl
                                gpus_per_node=int(opts.gpus_per_cell), slurm_array_parallelism=opts.jobs,
                                name="mer-bench",
                                **({"slurm_partition": opts.slurm_partition} if opts.slurm_partition else {}))
-    jobs = executor.map_array(run_cell, payloads)  # one job array for the grid
+    submitted = executor.map_array(run_cell, [pickle.dumps(job) for job in jobs])  # one job array for the grid
 
     def results() -> Iterator[tuple[int, str, Any]]:
-        pending = dict(enumerate(jobs))
+        pending = dict(enumerate(submitted))
         while pending:
             done = [k for k, job in pending.items() if job.done()]
             if not done:
@@ -166,13 +228,14 @@ def _slurm(payloads: list[bytes], opts: LaunchOptions) -> Iterator[Iterator[tupl
     try:
         yield results()
     finally:
-        for job in jobs:
+        for job in submitted:
             if not job.done():
                 job.cancel(check=False)
 
 
-def launch(payloads: list[bytes], opts: LaunchOptions) -> Any:
-    """Context manager yielding ``(index, status, result)`` in completion order; leaving it stops what still runs."""
+def launch(jobs: list[tuple], opts: LaunchOptions) -> Any:
+    """Run ``(cell, out, resume, epochs, device, amp, threads)`` jobs; a context manager yielding
+    ``(index, status, result)`` in completion order. Leaving it stops what still runs."""
     if opts.launcher not in LAUNCHERS:
         raise ConfigError(f"--launcher '{opts.launcher}': expected one of {list(LAUNCHERS)}")
-    return {"local": _local, "ray": _ray, "slurm": _slurm}[opts.launcher](payloads, opts)
+    return {"local": _local, "ray": _ray, "slurm": _slurm}[opts.launcher](jobs, opts)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import multiprocessing as mp
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -12,14 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from mer_toolkit.bench import append_result
+from mer_toolkit import launchers
+from mer_toolkit.bench import append_result, plan_grid
 from mer_toolkit.cli.main import main
-from mer_toolkit.launchers import _init_local_worker
+from mer_toolkit.launchers import LaunchOptions, _init_local_worker
+from mer_toolkit.plugins import get_registry
 from mer_toolkit.results import read_records
 
 GRID = ["bench", "--model", "concat_mlp,gated_mlp", "--dataset", "demo", "--seeds", "2", "--epochs", "2",
         "--set", "data.dataset_options.dialogues=40"]
-
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +32,37 @@ def serial(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_two_jobs_give_the_records_of_one(serial: Path, tmp_path: Path, cell_metrics) -> None:
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_two_jobs_give_the_records_of_one(serial: Path, tmp_path: Path, cell_metrics, start: str,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(launchers, "_start_method", lambda opts: start)  # spawn: what GPU and multi-thread workers use
     assert main([*GRID, "--out", str(tmp_path), "--jobs", "2"]) == 0
     assert cell_metrics(tmp_path / "results.jsonl") == cell_metrics(serial / "results.jsonl")
+
+
+def test_workers_are_forked_only_when_single_thread_on_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(launchers, "cpu_count", lambda: 8)
+    assert launchers._start_method(LaunchOptions(jobs=8)) == "fork"
+    assert launchers._start_method(LaunchOptions(jobs=4)) == "spawn"  # two OpenMP threads per worker
+    assert launchers._start_method(LaunchOptions(jobs=8, devices=["0", "1"])) == "spawn"
+
+
+def test_payloads_refer_to_the_corpus_instead_of_copying_it() -> None:
+    reg = get_registry()
+    cells = plan_grid(["concat_mlp"], ["demo"], [1, 2], reg, epochs=1,
+                      overrides=["data.dataset_options.dialogues=40"])
+    corpus = cells[0].corpus
+    assert cells[1].corpus is corpus
+    refs = launchers._corpus_refs([corpus])
+    payload = launchers._dumps((cells[0], "out"), refs)
+    assert len(payload) * 20 < len(pickle.dumps(cells[0]))
+    launchers._WORKER_CORPORA[:] = [corpus]
+    try:
+        cell, _ = launchers._ReferenceUnpickler(io.BytesIO(payload)).load()
+    finally:
+        launchers._WORKER_CORPORA.clear()
+    assert cell.corpus is corpus and all(any(s is t for t in corpus.samples) for s in cell.fold.train[:5])
+    assert [s.id for s in cell.fold.test] == [s.id for s in cells[0].fold.test]
 
 
 def test_a_failed_cell_is_recorded_and_the_rest_go_on(tmp_path: Path) -> None:
