@@ -11,6 +11,7 @@ import typing
 from typing import Any
 
 from .config import ResolvedConfig
+from .contracts import check_contract
 from .errors import ConfigError, close_matches
 
 __all__ = ["build_part", "check_section", "check_kwargs"]
@@ -89,7 +90,8 @@ def _safe_hints(target: Any) -> bool:
 
 def build_part(kind: str, node: Any, registry: Any, *, path: str, cfg: ResolvedConfig | None = None,
                inferred: dict[str, Any] | None = None) -> Any:
-    """Build ``{type: name, **kwargs}`` from ``registry.<kind>`` after checking its keys.
+    """Build ``{type: name, **kwargs}`` from ``registry.<kind>`` after checking its keys; the result must
+    satisfy its kind's contract (``contracts.py``).
 
     ``inferred`` values (e.g. ``in_dim``, ``num_classes``) are passed only when the constructor accepts
     them and the user did not set them; ``None`` values are dropped so constructor defaults apply.
@@ -118,11 +120,12 @@ def build_part(kind: str, node: Any, registry: Any, *, path: str, cfg: ResolvedC
     key_where = cfg.where(f"{path}.{stray[0]}") if cfg is not None and stray else where
     check_kwargs(factory, kwargs, path, key_where, f"{kind} '{name}'")
     try:
-        return factory(**kwargs)
+        part = factory(**kwargs)
     except ConfigError:
         raise
     except (TypeError, ValueError) as err:
         raise ConfigError(f"{where}: building {kind} '{name}' at {path} failed: {err}") from err
+    return check_contract(kind, part, name, where)
 
 
 def check_section(name: str, values: Any, cfg: ResolvedConfig) -> Any:

@@ -10,9 +10,10 @@ from .config import ResolvedConfig, _leaf_paths, _merge
 from .errors import DataError
 from .sections import DataConfig
 
-__all__ = ["MANIFEST_SUFFIXES", "dataset_label", "dataset_node", "select_dataset"]
+__all__ = ["MANIFEST_SUFFIXES", "dataset_label", "dataset_metric", "dataset_node", "select_dataset"]
 
 MANIFEST_SUFFIXES = (".csv", ".tsv", ".jsonl")
+DEFAULT_METRIC = "wf1"
 
 
 def dataset_label(node: Any) -> str:
@@ -41,8 +42,23 @@ def dataset_node(value: Any) -> Any:
     return {"type": value} if isinstance(value, str) else value
 
 
-def select_dataset(cfg: ResolvedConfig, dataset: str | None, origin: str = "--dataset") -> ResolvedConfig:
-    """Set ``data.dataset`` and apply the config's ``per_dataset`` overrides for it."""
+def dataset_metric(node: Any, registry: Any = None) -> str:
+    """The validation metric a dataset declares when it registers (``metric=``); ``wf1`` when it declares none."""
+    if registry is None:
+        from .plugins import get_registry
+
+        registry = get_registry()
+    node = dataset_node(node)
+    kind = node.get("type") if isinstance(node, dict) else None
+    if not isinstance(kind, str) or kind not in registry.dataset:
+        return DEFAULT_METRIC
+    return str(registry.dataset.entry(kind).extra.get("metric") or DEFAULT_METRIC)
+
+
+def select_dataset(cfg: ResolvedConfig, dataset: str | None, origin: str = "--dataset",
+                   registry: Any = None) -> ResolvedConfig:
+    """Set ``data.dataset``, apply the config's ``per_dataset`` overrides for it and, where the config sets no
+    ``train.monitor``, select on the dataset's declared metric."""
     cfg = cfg.copy()
     data = cfg.data.setdefault("data", {})
     if dataset is not None:
@@ -54,4 +70,8 @@ def select_dataset(cfg: ResolvedConfig, dataset: str | None, origin: str = "--da
         cfg.data = _merge(cfg.data, extra)
         prefix = f"per_dataset.{name}."
         cfg.origins.update({p: cfg.origins[prefix + p] for p in _leaf_paths(extra) if prefix + p in cfg.origins})
+    train = cfg.data.setdefault("train", {})
+    if isinstance(train, dict) and train.get("monitor") is None:
+        train["monitor"] = dataset_metric(data.get("dataset", DataConfig.dataset), registry)
+        cfg.origins["train.monitor"] = f"the metric dataset '{name}' declares"
     return cfg

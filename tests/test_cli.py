@@ -76,3 +76,7 @@ def test_train_then_eval_round_trip(tmp_path: Path, capsys) -> None:
     code, _, err = run_main(capsys, "eval", str(out_dir / "official" / "best.pt"),
                             "--set", "data.dataset_options.text_dim=16")
     assert code == 2 and "feature dimensions" in err and "text: checkpoint 32, data 16" in err
+    code, _, err = run_main(capsys, "eval", str(out_dir / "official" / "best.pt"), "--set", "model.fusion.dim=8")
+    assert code == 2 and "--set model.fusion.dim=8" in err and "only data.* and train.*" in err
+    code, _, err = run_main(capsys, "eval", str(out_dir / "official" / "best.pt"), "--fold", "session9")
+    assert code == 2 and "--fold 'session9'" in err and "official" in err

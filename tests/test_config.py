@@ -86,12 +86,46 @@ def test_unknown_top_level_key(tmp_path: Path, mer_registry) -> None:
         resolve_config(str(f), mer_registry)
 
 
+def test_selection_follows_the_metric_the_dataset_declares_unless_the_config_sets_one(tmp_path: Path,
+                                                                                       mer_registry) -> None:
+    from mer_toolkit.dataset_choice import select_dataset
+
+    for dataset, metric in (("iemocap", "ua"), ("ravdess", "ua"), ("meld", "wf1"), ("m3ed", "wf1"),
+                            ("iemocap6", "wf1"), ("demo", "wf1")):
+        cfg = select_dataset(resolve_config("concat_mlp", mer_registry), dataset, registry=mer_registry)
+        assert cfg.data["train"]["monitor"] == metric, dataset
+        assert cfg.where("train.monitor") == f"the metric dataset '{dataset}' declares"
+    mer_registry.dataset.register("toy", "mer_toolkit.data.datasets.demo:make_demo", metric="macro_f1")
+    toy = select_dataset(resolve_config("concat_mlp", mer_registry), "toy", registry=mer_registry)
+    assert toy.data["train"]["monitor"] == "macro_f1"  # a plugin's dataset declares its metric the same way
+    own = write(tmp_path, "own.yaml", "_base_: concat_mlp\ntrain: {monitor: wa}\n")
+    picked = select_dataset(resolve_config(str(own), mer_registry), "iemocap", registry=mer_registry)
+    assert picked.data["train"]["monitor"] == "wa" and picked.where("train.monitor").endswith("own.yaml:2")
+    assert select_dataset(resolve_config("concat_mlp", mer_registry, ["train.monitor=loss"]), "iemocap",
+                          registry=mer_registry).data["train"]["monitor"] == "loss"
+
+
 def test_per_dataset_values_yield_to_more_derived_configs_and_set(tmp_path: Path, mer_registry) -> None:
     from mer_toolkit.experiment import select_dataset
 
     base = select_dataset(resolve_config("gated_mlp", mer_registry), "demo")
-    assert base.data["train"]["epochs"] == 20 and base.where("train.epochs").endswith("_defaults.yaml:16")
+    assert base.data["train"]["epochs"] == 20 and base.where("train.epochs").endswith("_defaults.yaml:15")
     child = write(tmp_path, "c.yaml", "_base_: gated_mlp\ntrain: {epochs: 7}\n")
     assert select_dataset(resolve_config(str(child), mer_registry), "demo").data["train"]["epochs"] == 7
     cfg = select_dataset(resolve_config("gated_mlp", mer_registry, ["train.epochs=3"]), "demo")
     assert cfg.data["train"]["epochs"] == 3 and cfg.where("train.epochs") == "--set"
+
+
+def test_a_part_without_a_member_of_its_contract_is_a_config_error(mer_registry) -> None:
+    import torch
+
+    class NoWidth(torch.nn.Module):
+        def forward(self, feats, masks):  # noqa: ANN001, ANN202 - a deliberately incomplete fusion
+            return feats
+
+    mer_registry.fusion.register("nowidth", NoWidth)
+    with pytest.raises(ConfigError, match=r"fusion 'nowidth' built a NoWidth without \['out_dim'\]; a fusion "
+                                          r"exposes \['forward', 'out_dim'\]"):
+        build_part("fusion", "nowidth", mer_registry, path="model.fusion")
+    NoWidth.out_dim = 4
+    assert isinstance(build_part("fusion", "nowidth", mer_registry, path="model.fusion"), NoWidth)

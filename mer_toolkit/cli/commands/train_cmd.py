@@ -101,6 +101,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.set:
         from ...overrides import apply_overrides
 
+        fixed = [o for o in args.set if o.split("=", 1)[0].strip().split(".")[0] == "model"]
+        if fixed:
+            raise ConfigError(f"mer eval --set {fixed[0]}: the model is the checkpoint's, built from the config it "
+                              f"was trained with; only data.* and train.* keys can change at evaluation")
         apply_overrides(cfg, args.set)
     if args.root:
         cfg.data.setdefault("data", {})["root"] = args.root
@@ -113,7 +117,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
                        f"has labels {corpus.label_names}")
     folds = make_folds(corpus, data_cfg, reg)
     fold_name = args.fold or trained.fold
-    fold = next((f for f in folds if f.name == fold_name), folds[0])
+    fold = next((f for f in folds if f.name == fold_name), None if args.fold else folds[0])
+    if fold is None:
+        raise ConfigError(f"--fold '{args.fold}': dataset '{corpus.name}' has folds {[f.name for f in folds]}")
     samples = getattr(fold, args.split)
     dims = input_dims(samples)
     wrong = {m: (d, dims.get(m)) for m, d in spec.input_dims.items() if d is not None and dims.get(m) != d}

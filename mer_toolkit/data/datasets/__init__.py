@@ -1,7 +1,9 @@
 """Builtin datasets, one module per corpus, registered by import path (listing them reads no module).
 
 ``layout=`` is the glob that recognises a corpus folder in its release layout, so ``--dataset PATH``
-finds the reader; a plugin's dataset declares its own the same way.
+finds the reader; ``metric=`` is the validation metric runs on the dataset select on unless a config sets
+``train.monitor`` (the one its papers report; ``wf1`` when undeclared). A plugin's dataset declares both
+the same way.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ from ...hookspecs import hookimpl
 @hookimpl
 def mer_register_parts(registry) -> None:  # noqa: ANN001 - the staged registry view
     registry.dataset.register("demo", "mer_toolkit.data.datasets.demo:make_demo")
-    registry.dataset.register("iemocap", "mer_toolkit.data.datasets.iemocap:make_iemocap", layout="Session[1-5]")
+    registry.dataset.register("iemocap", "mer_toolkit.data.datasets.iemocap:make_iemocap", layout="Session[1-5]",
+                              metric="ua")  # IEMOCAP-4 papers report WA / UA
     registry.dataset.register("iemocap6", "mer_toolkit.data.datasets.iemocap:make_iemocap6")
     registry.dataset.register("m3ed", "mer_toolkit.data.datasets.m3ed:make_m3ed", layout="annotation.json")
     registry.dataset.register("manifest", "mer_toolkit.data.datasets.manifest:make_manifest")
     registry.dataset.register("meld", "mer_toolkit.data.datasets.meld:make_meld", layout="*_sent_emo.csv")
-    registry.dataset.register("ravdess", "mer_toolkit.data.datasets.ravdess:make_ravdess", layout="Actor_*")
+    registry.dataset.register("ravdess", "mer_toolkit.data.datasets.ravdess:make_ravdess", layout="Actor_*",
+                              metric="ua")  # EmoBox and the speech-emotion literature report UA
