@@ -50,7 +50,6 @@ class Cell:
     cfg: ResolvedConfig
     corpus: Corpus
     config_hash: str = ""
-    done: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -188,7 +187,6 @@ def run_bench(cells: list[Cell], out: Path, registry: Any, *, resume: bool, shar
     todo: list[Cell] = []
     for cell in (c for k, c in enumerate(cells) if k % n == i - 1):
         if cell.key in existing:
-            cell.done = True
             emit("skip", cell, {})
         else:
             todo.append(cell)
@@ -201,7 +199,6 @@ def run_bench(cells: list[Cell], out: Path, registry: Any, *, resume: bool, shar
             return
         result["bench_shard"] = f"{i}/{n}"
         append_result(out, result)
-        cell.done = True
         new.append(result)
         emit("done", cell, result)
 
