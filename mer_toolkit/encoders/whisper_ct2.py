@@ -78,6 +78,14 @@ def _missing(name: str) -> ConfigError:
                        "folder with model.bin and config.json converted by ct2-transformers-converter)")
 
 
+def _preset_folders(name: str) -> list[Path]:
+    """The installed folders of a preset's weight packages; a clear error naming them when one is missing."""
+    folders = [_package_folder(p) for p in PRESETS[name][0]]
+    if any(f is None for f in folders):
+        raise _missing(name)
+    return folders
+
+
 def _assemble_base(parts: list[Path], target: Path) -> Path:
     """Concatenate a model split into ``model.bin.part*`` files into ``target`` once (atomically)."""
     if (target / "model.bin").is_file():
@@ -98,9 +106,7 @@ def _assemble_base(parts: list[Path], target: Path) -> Path:
 def resolve_ct2_model(path: str) -> Path:
     """Folder of CTranslate2 Whisper weights: a preset name (weights from packages) or a local folder."""
     if path in PRESETS:
-        folders = [_package_folder(p) for p in PRESETS[path][0]]
-        if any(f is None for f in folders):
-            raise _missing(path)
+        folders = _preset_folders(path)
         if len(folders) == 1:
             return folders[0] / "model"
         parts = sorted(p for f in folders for p in (f / "data").glob("model.bin.part*"))
@@ -157,10 +163,7 @@ class WhisperCT2Encoder(nn.Module):
     def weights_id(cls, path: str = "base", compute_type: str = "auto", **_: Any) -> str:
         """Fingerprint of the weights and the precision (the feature cache keys on both)."""
         if path in PRESETS:  # the packages' own files: stable wherever the parts were joined
-            folders = [_package_folder(p) for p in PRESETS[path][0]]
-            if any(f is None for f in folders):
-                raise _missing(path)
-            return "-".join([*(weights_fingerprint(f) for f in folders), compute_type])
+            return "-".join([*(weights_fingerprint(f) for f in _preset_folders(path)), compute_type])
         return f"{weights_fingerprint(resolve_ct2_model(path))}-{compute_type}"
 
     def _encode(self, mels: list[torch.Tensor]) -> torch.Tensor:
