@@ -64,7 +64,8 @@ def select_dataset(cfg: ResolvedConfig, dataset: str | None, origin: str = "--da
     if dataset is not None:
         data["dataset"] = dataset
         cfg.origins["data.dataset"] = origin
-    name = dataset_label(data.get("dataset", DataConfig.dataset))
+    node = dataset_node(data.get("dataset", DataConfig.dataset))  # a folder's layout is detected once
+    name = dataset_label(node)
     extra = (cfg.data.get("per_dataset") or {}).get(name)
     if extra:
         cfg.data = _merge(cfg.data, extra)
@@ -72,6 +73,6 @@ def select_dataset(cfg: ResolvedConfig, dataset: str | None, origin: str = "--da
         cfg.origins.update({p: cfg.origins[prefix + p] for p in _leaf_paths(extra) if prefix + p in cfg.origins})
     train = cfg.data.setdefault("train", {})
     if isinstance(train, dict) and train.get("monitor") is None:
-        train["monitor"] = dataset_metric(data.get("dataset", DataConfig.dataset), registry)
+        train["monitor"] = dataset_metric(node, registry)
         cfg.origins["train.monitor"] = f"the metric dataset '{name}' declares"
     return cfg

@@ -99,9 +99,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     trained = load_trained(args.checkpoint, reg)
     cfg, spec = trained.config.copy(), trained.spec
     if args.set:
-        from ...overrides import apply_overrides
+        from ...overrides import apply_overrides, parse_override
 
-        fixed = [o for o in args.set if o.split("=", 1)[0].strip().split(".")[0] == "model"]
+        fixed = [o for o in args.set if parse_override(o)[0].split(".")[0] == "model"]
         if fixed:
             raise ConfigError(f"mer eval --set {fixed[0]}: the model is the checkpoint's, built from the config it "
                               f"was trained with; only data.* and train.* keys can change at evaluation")
