@@ -10,10 +10,11 @@ from .config import ResolvedConfig, _leaf_paths, _merge
 from .errors import DataError
 from .sections import DataConfig
 
-__all__ = ["MANIFEST_SUFFIXES", "dataset_label", "dataset_metric", "dataset_node", "select_dataset"]
+__all__ = ["MANIFEST_SUFFIXES", "dataset_audio", "dataset_label", "dataset_metric", "dataset_node", "select_dataset"]
 
 MANIFEST_SUFFIXES = (".csv", ".tsv", ".jsonl")
 DEFAULT_METRIC = "wf1"
+DEFAULT_AUDIO = ("audio",)
 
 
 def dataset_label(node: Any) -> str:
@@ -53,6 +54,19 @@ def dataset_metric(node: Any, registry: Any = None) -> str:
     if not isinstance(kind, str) or kind not in registry.dataset:
         return DEFAULT_METRIC
     return str(registry.dataset.entry(kind).extra.get("metric") or DEFAULT_METRIC)
+
+
+def dataset_audio(kind: str, registry: Any) -> tuple[str, ...]:
+    """The modalities a dataset declares as audio files when it registers (``audio=``); ``("audio",)`` when
+    it declares none."""
+    entry = registry.dataset.entry(kind)
+    declared = entry.extra.get("audio", DEFAULT_AUDIO)
+    if isinstance(declared, str):
+        declared = (declared,)
+    if not isinstance(declared, (tuple, list)) or not all(isinstance(m, str) and m for m in declared):
+        raise DataError(f"dataset '{kind}' (registered by {entry.source}): audio= must name the modalities that hold "
+                        f"audio files, e.g. audio=('audio',), got {declared!r}")
+    return tuple(declared)
 
 
 def select_dataset(cfg: ResolvedConfig, dataset: str | None, origin: str = "--dataset",

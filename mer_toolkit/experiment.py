@@ -20,7 +20,7 @@ from .build import build_part, check_section
 from .config import ResolvedConfig
 from .data.corpus import Corpus, Fold
 from .data.loader import input_dims, make_loader
-from .dataset_choice import dataset_label, dataset_node, select_dataset
+from .dataset_choice import dataset_audio, dataset_label, dataset_node, select_dataset
 from .distributed import is_main
 from .errors import ConfigError, DataError
 from .model import ComposedModel, DataSpec
@@ -29,10 +29,19 @@ from .sections import DataConfig, TrainConfig
 from .tracking import open_trackers
 from .train import Trainer, load_checkpoint, set_seed
 
-__all__ = ["select_dataset", "load_corpus", "make_folds", "data_spec", "run_settings", "RunSettings", "run_fold",
+__all__ = ["select_dataset", "build_corpus", "load_corpus", "make_folds", "data_spec", "run_settings", "RunSettings", "run_fold",
            "build_model", "dataset_label"]
 
 UNHASHED = ("seed", "tensorboard", "mlflow")  # the seed is a record field; trackers do not change results
+
+
+def build_corpus(node: dict[str, Any], registry: Any, where: str = "data.dataset") -> Corpus:
+    """Build a dataset part and give the corpus the audio modalities its registration declares."""
+    corpus = build_part("dataset", node, registry, path=where)
+    if not isinstance(corpus, Corpus):
+        raise ConfigError(f"{where}: dataset '{node['type']}' returned {type(corpus).__name__}, not a Corpus")
+    corpus.audio_modalities = dataset_audio(node["type"], registry)
+    return corpus
 
 
 def load_corpus(data_cfg: DataConfig, registry: Any, where: str = "data.dataset") -> Corpus:
@@ -43,9 +52,7 @@ def load_corpus(data_cfg: DataConfig, registry: Any, where: str = "data.dataset"
     options = {**dict(data_cfg.dataset_options or {}), **{k: v for k, v in node.items() if k not in ("type", "name")}}
     if data_cfg.root is not None:
         options["root"] = data_cfg.root
-    corpus = build_part("dataset", {"type": node["type"], **options}, registry, path=where)
-    if not isinstance(corpus, Corpus):
-        raise ConfigError(f"{where}: dataset '{node['type']}' returned {type(corpus).__name__}, not a Corpus")
+    corpus = build_corpus({"type": node["type"], **options}, registry, where)
     if not corpus.samples:
         raise DataError(f"dataset '{corpus.name}' ({corpus.source}) has no utterances")
     if data_cfg.features:
@@ -166,11 +173,11 @@ def run_fold(cfg: ResolvedConfig, corpus: Corpus, fold: Fold, registry: Any, *, 
                       on_epoch=log_epoch)
     bs_eval = data_cfg.eval_batch_size or data_cfg.batch_size
     pin = trainer.device.type == "cuda"
-    train_loader = make_loader(fold.train, data_cfg.batch_size, shuffle=True, batch_by=data_cfg.batch_by,
-                               seed=seed, num_workers=data_cfg.num_workers, pin_memory=pin,
-                               rank=trainer.dist.rank, world=trainer.dist.world)
-    val_loader = make_loader(fold.val, bs_eval, shuffle=False, batch_by=data_cfg.batch_by,
-                             num_workers=data_cfg.num_workers, pin_memory=pin)
+    loading = {"batch_by": data_cfg.batch_by, "num_workers": data_cfg.num_workers, "pin_memory": pin,
+               "audio": corpus.audio_modalities}
+    train_loader = make_loader(fold.train, data_cfg.batch_size, shuffle=True, seed=seed, rank=trainer.dist.rank,
+                               world=trainer.dist.world, **loading)
+    val_loader = make_loader(fold.val, bs_eval, shuffle=False, **loading)
     t0 = time.perf_counter()
     try:
         fit = trainer.fit(train_loader, val_loader, resume=resume)
@@ -179,8 +186,7 @@ def run_fold(cfg: ResolvedConfig, corpus: Corpus, fold: Fold, registry: Any, *, 
             tracker.close()
     metrics = {"val": fit.best_val}
     if evaluate_test:
-        metrics["test"] = trainer.evaluate(make_loader(fold.test, bs_eval, shuffle=False, batch_by=data_cfg.batch_by,
-                                                       num_workers=data_cfg.num_workers, pin_memory=pin))
+        metrics["test"] = trainer.evaluate(make_loader(fold.test, bs_eval, shuffle=False, **loading))
     record = {
         "model": model_name, "dataset": corpus.name, "protocol": fold.protocol, "fold": fold.name, "seed": seed,
         "config_hash": chash, "selection": f"val.{train_cfg.monitor}",

@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["PartOutput", "as_part_output", "masked_mean", "takes_batch"]
+__all__ = ["PartOutput", "as_part_output", "masked_mean", "masked_stats", "takes_batch", "uniform_weights"]
 
 
 @dataclass
@@ -46,6 +46,21 @@ def masked_mean(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         return x.mean(dim=1)
     m = mask.unsqueeze(-1).to(x.dtype)
     return (x * m).sum(dim=1) / m.sum(dim=1).clamp_min(1.0)
+
+
+def masked_stats(x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Weighted mean and standard deviation over time, ``[B, T, D]`` → ``[B, 2D]``; ``weights`` ``[B, T]`` sum
+    to one over each utterance's valid steps (a mask's uniform weights give plain statistics pooling)."""
+    w = weights.unsqueeze(-1).to(x.dtype)
+    mean = (w * x).sum(dim=1)
+    var = (w * (x - mean.unsqueeze(1)) ** 2).sum(dim=1)
+    return torch.cat([mean, var.clamp_min(1e-8).sqrt()], dim=-1)
+
+
+def uniform_weights(mask: torch.Tensor) -> torch.Tensor:
+    """Weights ``[B, T]`` equal over each row's valid steps (all zero for a row without any)."""
+    m = mask.float()
+    return m / m.sum(dim=1, keepdim=True).clamp_min(1.0)
 
 
 def takes_batch(module: torch.nn.Module) -> bool:

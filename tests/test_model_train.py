@@ -239,3 +239,51 @@ def test_standardize_norm_learns_training_statistics() -> None:
     padded = torch.cat([x, torch.full((2, 1, 3), 1e6)], dim=1)
     out2, _ = enc.eval()(padded, torch.tensor([[True, False], [True, False]]))
     assert torch.allclose(out2[:, 0], out[:, 0], atol=1e-4)
+
+
+@pytest.mark.parametrize("pool", ["mean", "stats", "attention"])
+def test_feature_pooling_reads_only_valid_frames(pool: str) -> None:
+    from mer_toolkit.components.features_encoder import FeatureEncoder
+
+    torch.manual_seed(0)
+    enc = FeatureEncoder(in_dim=4, pool=pool).eval()
+    x = torch.randn(2, 5, 4)
+    mask = torch.tensor([[True, True, True, False, False], [True] * 5])
+    out, out_mask = enc(x, mask)
+    assert out.shape == (2, 1, enc.out_dim) and enc.out_dim == (4 if pool == "mean" else 8)
+    assert out_mask.tolist() == [[True], [True]]
+    noisy = x.clone()
+    noisy[0, 3:] = 1e3  # padding must not move the pooled vector
+    assert torch.allclose(enc(noisy, mask)[0], out, atol=1e-5)
+    valid = x[0, :3]
+    expected = valid.mean(0) if pool == "mean" else torch.cat([valid.mean(0), valid.std(0, unbiased=False)])
+    if pool != "attention":
+        assert torch.allclose(out[0, 0], expected, atol=1e-5)
+
+
+def test_attentive_pooling_weights_frames_by_a_learned_score() -> None:
+    from mer_toolkit.components.features_encoder import FeatureEncoder
+
+    enc = FeatureEncoder(in_dim=2, pool="attention").eval()
+    x = torch.tensor([[[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]]])
+    mask = torch.ones(1, 3, dtype=torch.bool)
+    score = enc.attention.score
+    with torch.no_grad():
+        score[2].weight.zero_()  # constant scores: plain statistics pooling
+        assert torch.allclose(enc(x, mask)[0][0, 0, :2], x[0].mean(0), atol=1e-6)
+        score[0].weight.copy_(torch.eye(2).repeat(64, 1)[:128])
+        score[0].bias.zero_()
+        score[2].weight.copy_(torch.tensor([[20.0, -20.0] * 64]))  # a high score for the first dimension's frames
+    pooled = enc(x, mask)[0][0, 0]
+    assert pooled[0] > 0.99 and pooled[2] < 0.05  # mean ≈ the first frame, std ≈ 0
+    empty = torch.zeros(1, 3, dtype=torch.bool)
+    out = enc.train()(x.requires_grad_(), empty)[0]
+    out.sum().backward()  # an utterance without the modality pools to zeros and keeps gradients finite
+    assert torch.allclose(out[0, 0, :2], torch.zeros(2)) and all(torch.isfinite(p.grad).all() for p in enc.parameters())
+
+
+def test_feature_pooling_rejects_an_unknown_kind() -> None:
+    from mer_toolkit.components.features_encoder import FeatureEncoder
+
+    with pytest.raises(ConfigError, match="pool must be false, 'mean', 'stats' or 'attention'"):
+        FeatureEncoder(in_dim=4, pool="max")

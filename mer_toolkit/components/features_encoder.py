@@ -6,9 +6,11 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
-from ..parts import masked_mean
+from ..parts import masked_mean, masked_stats, uniform_weights
 
-__all__ = ["FeatureEncoder", "MaskedStandardize"]
+__all__ = ["AttentiveStatsPool", "FeatureEncoder", "MaskedStandardize"]
+
+POOLS = (False, True, "mean", "stats", "attention")
 
 
 class MaskedStandardize(nn.Module):
@@ -37,25 +39,45 @@ class MaskedStandardize(nn.Module):
         return (x - self.mean) / (self.var + 1e-5).sqrt()
 
 
+class AttentiveStatsPool(nn.Module):
+    """Attentive statistics pooling (Okabe et al., Interspeech 2018): a learned score per step, softmax over
+    the valid steps, then the weighted mean and standard deviation — frames that carry the emotion count more."""
+
+    def __init__(self, dim: int, hidden: int = 128) -> None:
+        super().__init__()
+        self.score = nn.Sequential(nn.Linear(dim, hidden), nn.Tanh(), nn.Linear(hidden, 1))
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        logits = self.score(x).squeeze(-1).masked_fill(~mask, torch.finfo(x.dtype).min)
+        weights = torch.softmax(logits, dim=1) * mask  # a row without valid steps pools to zeros, gradients stay finite
+        return masked_stats(x, weights)
+
+
 class FeatureEncoder(nn.Module):
     """Passes precomputed features ``[B, T, D]`` through, with optional normalisation, projection and pooling.
 
     ``in_dim`` is inferred from the data; ``norm``: ``standardize`` (per-dimension, running training
-    statistics), ``layer`` (LayerNorm per step) or none; ``proj_dim`` maps to a model width.
+    statistics), ``layer`` (LayerNorm per step) or none; ``proj_dim`` maps to a model width; ``pool`` turns a
+    sequence into one step: ``mean`` (or true), ``stats`` (mean + std, twice the width) or ``attention``
+    (attentive statistics pooling, learned; twice the width).
     """
 
     def __init__(self, in_dim: int, proj_dim: int | None = None, dropout: float = 0.0, norm: bool | str = False,
-                 pool: bool = False) -> None:
+                 pool: bool | str = False) -> None:
         super().__init__()
         if norm not in (False, None, True, "layer", "standardize"):
             raise ConfigError(f"features encoder: norm must be 'standardize', 'layer' or false, got {norm!r}")
+        if pool not in POOLS and pool is not None:
+            raise ConfigError(f"features encoder: pool must be false, 'mean', 'stats' or 'attention', got {pool!r}")
         self.in_dim = in_dim
         self.standardize = MaskedStandardize(in_dim) if norm == "standardize" else None
         self.norm = nn.LayerNorm(in_dim) if norm in (True, "layer") else nn.Identity()
         self.proj = nn.Linear(in_dim, proj_dim) if proj_dim else nn.Identity()
         self.dropout = nn.Dropout(dropout)
-        self.pool = pool
-        self.out_dim = proj_dim or in_dim
+        self.pool = "mean" if pool is True else pool or None
+        width = proj_dim or in_dim
+        self.attention = AttentiveStatsPool(width) if pool == "attention" else None
+        self.out_dim = 2 * width if self.pool in ("stats", "attention") else width
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         if x.dim() != 3 or x.shape[-1] != self.in_dim:
@@ -66,7 +88,10 @@ class FeatureEncoder(nn.Module):
         if self.standardize is not None:
             x = self.standardize(x, mask)
         h = self.dropout(self.proj(self.norm(x)))
-        if self.pool:
-            h = masked_mean(h, mask).unsqueeze(1)
-            mask = mask.any(dim=1, keepdim=True)
+        if self.pool is not None:
+            if self.attention is not None:
+                h = self.attention(h, mask)
+            else:
+                h = masked_mean(h, mask) if self.pool == "mean" else masked_stats(h, uniform_weights(mask))
+            h, mask = h.unsqueeze(1), mask.any(dim=1, keepdim=True)
         return h, mask

@@ -22,7 +22,11 @@ __all__ = ["Corpus", "Fold", "Protocol"]
 
 @dataclass
 class Corpus:
-    """Utterances of one dataset with its label names and the protocol it is usually run with."""
+    """Utterances of one dataset with its label names and the protocol it is usually run with.
+
+    ``audio_modalities`` are the modalities whose string values are audio files (decoded when read); the
+    dataset declares them when it registers (``audio=``), and loading a dataset by name sets them here.
+    """
 
     name: str
     label_names: list[str]
@@ -31,6 +35,7 @@ class Corpus:
     source: str = ""
     problems: list[str] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
+    audio_modalities: tuple[str, ...] = ("audio",)
 
     def __post_init__(self) -> None:
         seen: set[str] = set()

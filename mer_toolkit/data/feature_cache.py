@@ -193,13 +193,13 @@ def _input_size(value: Any) -> int:
 
 
 def _encode_chunk(encoder: torch.nn.Module, chunk: list[Sample], modality: str, device: str, batch_size: int,
-                  where: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+                  where: str, audio: tuple[str, ...] = ("audio",)) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Features of one chunk: rows stacked ``[sum T, D]``, each utterance's length, and the ids encoded
     (an utterance whose input decodes to nothing usable, e.g. a silent clip, is left out).
 
     Batches are formed from utterances of similar length (less padding to encode); rows keep the chunk's order.
     """
-    data = SampleDataset(chunk)
+    data = SampleDataset(chunk, audio=audio)
     decoded = [s for s in (data[i] for i in range(len(chunk))) if modality in s.modalities]
     order = sorted(range(len(decoded)), key=lambda i: _input_size(decoded[i].modalities[modality]))
     rows: list[np.ndarray] = [np.empty(0)] * len(decoded)
@@ -245,7 +245,8 @@ def extract(corpus: Corpus, modality: str, spec: Any, registry: Any, *, device: 
             part = folder / f"part-{c:05d}.npz"
             if not part.is_file():
                 feats, lengths, ids = _encode_chunk(encoder, samples[c * CHUNK:(c + 1) * CHUNK], modality,
-                                                    device, batch_size, f"{where} ({corpus.name})")
+                                                    device, batch_size, f"{where} ({corpus.name})",
+                                                    corpus.audio_modalities)
                 tmp = folder / f".part-{c:05d}.{os.getpid()}.npz"
                 np.savez(tmp, feats=feats, lengths=lengths, ids=np.asarray(ids, dtype=str))
                 os.replace(tmp, part)

@@ -17,24 +17,23 @@ from .sample import Sample, Waveform, collate
 
 __all__ = ["SampleDataset", "EpochShuffleSampler", "DialogueBatchSampler", "make_loader", "input_dims"]
 
-AUDIO_MODALITIES = ("audio",)
-
-
 class SampleDataset(Dataset):
-    """Indexable samples; audio given as a file path is decoded when the sample is read, and a silent
-    clip leaves that utterance without audio (the others keep theirs)."""
+    """Indexable samples; a file path given for one of the ``audio`` modalities (those the dataset declares)
+    is decoded when the sample is read, and a silent clip leaves that utterance without it (the others keep
+    theirs)."""
 
-    def __init__(self, samples: Sequence[Sample], sample_rate: int = 16000) -> None:
+    def __init__(self, samples: Sequence[Sample], sample_rate: int = 16000, audio: Sequence[str] = ("audio",)) -> None:
         self.samples = list(samples)
         self.sample_rate = sample_rate
+        self.audio = tuple(audio)
 
     def __len__(self) -> int:
         return len(self.samples)
 
     def __getitem__(self, i: int) -> Sample:
         s = self.samples[i]
-        if any(m in AUDIO_MODALITIES and isinstance(v, str) for m, v in s.modalities.items()):
-            mods = {m: load_waveform(v, self.sample_rate) if m in AUDIO_MODALITIES and isinstance(v, str) else v
+        if any(m in self.audio and isinstance(v, str) for m, v in s.modalities.items()):
+            mods = {m: load_waveform(v, self.sample_rate) if m in self.audio and isinstance(v, str) else v
                     for m, v in s.modalities.items()}
             mods = {m: v for m, v in mods.items() if not (isinstance(v, Waveform) and is_silent(v))}
             s = replace(s, modalities=mods)
@@ -103,12 +102,13 @@ class DialogueBatchSampler(Sampler[list[int]]):
 
 def make_loader(samples: Sequence[Sample], batch_size: int, *, shuffle: bool, batch_by: str = "utterance",
                 seed: int = 0, num_workers: int = 0, pin_memory: bool = False, rank: int = 0,
-                world: int = 1) -> DataLoader:
+                world: int = 1, audio: Sequence[str] = ("audio",)) -> DataLoader:
     """A loader yielding ``Batch``es; with ``batch_by='dialogue'``, ``batch_size`` counts dialogues.
 
-    ``rank``/``world`` give each data-parallel process its own equal share of the shuffled batches.
+    ``rank``/``world`` give each data-parallel process its own equal share of the shuffled batches;
+    ``audio`` names the modalities whose file paths are decoded (the corpus's ``audio_modalities``).
     """
-    ds = SampleDataset(samples)
+    ds = SampleDataset(samples, audio=audio)
     common = {"collate_fn": collate, "num_workers": num_workers, "pin_memory": pin_memory,
               "persistent_workers": num_workers > 0}
     if batch_by == "dialogue":

@@ -17,7 +17,7 @@ from torch import nn
 
 from ..data.sample import pad_sequences
 from ..errors import ConfigError
-from ..parts import masked_mean
+from ..parts import masked_mean, masked_stats, uniform_weights
 from ._waveforms import batch_rate, prepare_waveforms
 
 __all__ = ["AcousticEncoder", "Fbank", "MFCC", "pool_frames"]
@@ -30,12 +30,7 @@ def pool_frames(feats: torch.Tensor, mask: torch.Tensor, pool: str) -> tuple[tor
     """Pool ``[B, T, D]`` frames over valid steps into one step (or keep them for ``none``)."""
     if pool == "none":
         return feats, mask
-    mean = masked_mean(feats, mask)
-    if pool == "mean":
-        out = mean
-    else:
-        var = masked_mean((feats - mean.unsqueeze(1)) ** 2, mask)
-        out = torch.cat([mean, var.clamp_min(1e-8).sqrt()], dim=-1)
+    out = masked_mean(feats, mask) if pool == "mean" else masked_stats(feats, uniform_weights(mask))
     return out.unsqueeze(1), mask.any(1, keepdim=True)
 
 

@@ -11,8 +11,7 @@ from ..output import console, print_json, simple_table
 
 def load_corpus(dataset: str, root: str | None, options: dict[str, Any]) -> Any:
     """Read the dataset leniently (``strict=False``): problems are listed, not raised."""
-    from ...build import build_part
-    from ...experiment import dataset_node
+    from ...experiment import build_corpus, dataset_node
     from ...plugins import get_registry
 
     reg = get_registry()
@@ -22,15 +21,17 @@ def load_corpus(dataset: str, root: str | None, options: dict[str, Any]) -> Any:
         node["root"] = root
     if "strict" in reg.dataset.info(node["type"])["signature"]:
         node["strict"] = False
-    return build_part("dataset", node, reg, path="dataset")
+    return build_corpus(node, reg, "dataset")
 
 
 def silent_audio(corpus: Any) -> list[str]:
-    """Ids of utterances whose audio file decodes to silence (they train without audio)."""
+    """Ids of utterances with an audio file (of a modality the dataset declares as audio) that decodes to
+    silence (they train without it)."""
     from ...data.audio import is_silent, load_waveform
 
     return [s.id for s in corpus.samples
-            if isinstance(s.modalities.get("audio"), str) and is_silent(load_waveform(s.modalities["audio"]))]
+            if any(isinstance(v := s.modalities.get(m), str) and is_silent(load_waveform(v))
+                   for m in corpus.audio_modalities)]
 
 
 def collect_stats(dataset: str, root: str | None, protocol: str | None, options: dict[str, Any],

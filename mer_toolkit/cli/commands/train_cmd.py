@@ -133,7 +133,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         train_cfg.device = args.device
     trainer = Trainer(model, train_cfg, label_names=spec.label_names)
     loader = make_loader(samples, data_cfg.eval_batch_size or data_cfg.batch_size, shuffle=False,
-                         batch_by=data_cfg.batch_by)
+                         batch_by=data_cfg.batch_by, audio=corpus.audio_modalities)
     res = trainer.evaluate(loader)
     out = {"checkpoint": str(args.checkpoint), "dataset": corpus.name, "fold": fold.name, "split": args.split,
            "utterances": len(samples), "metrics": res}

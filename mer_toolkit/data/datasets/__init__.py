@@ -2,8 +2,8 @@
 
 ``layout=`` is the glob that recognises a corpus folder in its release layout, so ``--dataset PATH``
 finds the reader; ``metric=`` is the validation metric runs on the dataset select on unless a config sets
-``train.monitor`` (the one its papers report; ``wf1`` when undeclared). A plugin's dataset declares both
-the same way.
+``train.monitor`` (the one its papers report; ``wf1`` when undeclared); ``audio=`` names the modalities that
+hold audio files (``("audio",)`` when undeclared). A plugin's dataset declares them the same way.
 """
 
 from __future__ import annotations
