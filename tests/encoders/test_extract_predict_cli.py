@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 import soundfile as sf
 import torch
 
@@ -76,13 +77,18 @@ def test_extract_twice_then_list(corpus: Path, capsys, monkeypatch) -> None:
     assert second["hit"] is True and second["cache"] == first["cache"] and second["seconds"] < first["seconds"]
     code, out, _ = mer(capsys, "extract", "--dataset", str(corpus / "corpus.csv"), "--encoder", "fbank")
     assert code == 0 and "40 utterances, 80-d sequences, computed in" in out and "data.features.audio=fbank" in out
+    spec = "{type: fbank, pool: stats, max_seconds: null}"
+    code, out, _ = mer(capsys, "extract", "--dataset", str(corpus / "corpus.csv"), "--encoder", spec)
+    hint = out.split("--set 'data.features.audio=")[1].split("'")[0]
+    assert code == 0 and yaml.safe_load(hint) == yaml.safe_load(spec)  # the printed override reads back as given
     code, out, _ = mer(capsys, "extract", "--list", "--json")
     assert sorted((e["modality"], e["encoder"]["type"]) for e in json.loads(out)) == [("audio", "fbank"),
+                                                                                       ("audio", "fbank"),
                                                                                        ("text", "minilm")]
     clean_error(mer(capsys, "extract", "--dataset", str(corpus / "corpus.csv"), "--encoder", "minilm_v9"),
                 "minilm_v9", "mer list encoder")
     code, out, _ = mer(capsys, "extract", "--clear")
-    assert code == 0 and "removed 2" in out and json.loads(mer(capsys, "extract", "--list", "--json")[1]) == []
+    assert code == 0 and "removed 3" in out and json.loads(mer(capsys, "extract", "--list", "--json")[1]) == []
 
 
 def test_predict_a_wav_and_a_transcript(corpus: Path, checkpoint: Path, capsys, monkeypatch) -> None:

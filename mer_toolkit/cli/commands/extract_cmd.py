@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from ...errors import ConfigError
 from ..output import console, print_json, simple_table
 
@@ -83,7 +85,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     console.print(f"cache: {res.path}", markup=False)
     if res.empty_texts:
         console.print(f"note: {res.empty_texts} empty transcript(s) were encoded as the unknown token", markup=False)
-    name = spec if isinstance(spec, str) else "{" + ", ".join(f"{k}: {v}" for k, v in spec.items()) + "}"
+    name = spec if isinstance(spec, str) else yaml.safe_dump(spec, default_flow_style=True, sort_keys=False).strip()
     console.print(f"train on it: mer train ... --set 'data.features.{modality}={name}'", markup=False)
     return 0
 
