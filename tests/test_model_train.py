@@ -287,3 +287,16 @@ def test_feature_pooling_rejects_an_unknown_kind() -> None:
 
     with pytest.raises(ConfigError, match="pool must be false, 'mean', 'stats' or 'attention'"):
         FeatureEncoder(in_dim=4, pool="max")
+
+
+def test_feature_stride_averages_valid_steps_and_shortens_the_mask() -> None:
+    from mer_toolkit.components.features_encoder import FeatureEncoder
+
+    enc = FeatureEncoder(in_dim=1, stride=2)
+    x = torch.tensor([[[1.0], [3.0], [5.0], [7.0], [9.0]], [[2.0], [4.0], [100.0], [100.0], [100.0]]])
+    mask = torch.tensor([[True] * 5, [True, True, True, False, False]])
+    out, out_mask = enc(x, mask)
+    assert out[..., 0].tolist() == [[2.0, 6.0, 9.0], [3.0, 100.0, 0.0]]  # padding never enters a mean
+    assert out_mask.tolist() == [[True, True, True], [True, True, False]]
+    with pytest.raises(ConfigError, match="stride must be a whole number"):
+        FeatureEncoder(in_dim=1, stride=0)

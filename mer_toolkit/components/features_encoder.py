@@ -8,7 +8,7 @@ from torch import nn
 from ..errors import ConfigError
 from ..parts import masked_mean, masked_stats, uniform_weights
 
-__all__ = ["AttentiveStatsPool", "FeatureEncoder", "MaskedStandardize"]
+__all__ = ["AttentiveStatsPool", "FeatureEncoder", "MaskedStandardize", "strided_mean"]
 
 POOLS = (False, True, "mean", "stats", "attention")
 
@@ -39,6 +39,15 @@ class MaskedStandardize(nn.Module):
         return (x - self.mean) / (self.var + 1e-5).sqrt()
 
 
+def strided_mean(x: torch.Tensor, mask: torch.Tensor, stride: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean of each window of ``stride`` steps over its valid steps; a window is valid if any of its steps is."""
+    pad = -x.shape[1] % stride
+    x = torch.nn.functional.pad(x, (0, 0, 0, pad)).unflatten(1, (-1, stride))
+    m = torch.nn.functional.pad(mask, (0, pad)).unflatten(1, (-1, stride))
+    w = m.unsqueeze(-1).to(x.dtype)
+    return (w * x).sum(2) / w.sum(2).clamp_min(1.0), m.any(2)
+
+
 class AttentiveStatsPool(nn.Module):
     """Attentive statistics pooling (Okabe et al., Interspeech 2018): a learned score per step, softmax over
     the valid steps, then the weighted mean and standard deviation — frames that carry the emotion count more."""
@@ -57,18 +66,23 @@ class FeatureEncoder(nn.Module):
     """Passes precomputed features ``[B, T, D]`` through, with optional normalisation, projection and pooling.
 
     ``in_dim`` is inferred from the data; ``norm``: ``standardize`` (per-dimension, running training
-    statistics), ``layer`` (LayerNorm per step) or none; ``proj_dim`` maps to a model width; ``pool`` turns a
+    statistics), ``layer`` (LayerNorm per step) or none; ``stride`` averages each run of that many steps (a
+    50-frame/s encoder at stride 4 gives 12.5 steps/s: attention costs 16× less); ``proj_dim`` maps to a model
+    width; ``pool`` turns a
     sequence into one step: ``mean`` (or true), ``stats`` (mean + std, twice the width) or ``attention``
     (attentive statistics pooling, learned; twice the width).
     """
 
     def __init__(self, in_dim: int, proj_dim: int | None = None, dropout: float = 0.0, norm: bool | str = False,
-                 pool: bool | str = False) -> None:
+                 pool: bool | str = False, stride: int = 1) -> None:
         super().__init__()
         if norm not in (False, None, True, "layer", "standardize"):
             raise ConfigError(f"features encoder: norm must be 'standardize', 'layer' or false, got {norm!r}")
         if pool not in POOLS and pool is not None:
             raise ConfigError(f"features encoder: pool must be false, 'mean', 'stats' or 'attention', got {pool!r}")
+        if not isinstance(stride, int) or isinstance(stride, bool) or stride < 1:
+            raise ConfigError(f"features encoder: stride must be a whole number of steps >= 1, got {stride!r}")
+        self.stride = stride
         self.in_dim = in_dim
         self.standardize = MaskedStandardize(in_dim) if norm == "standardize" else None
         self.norm = nn.LayerNorm(in_dim) if norm in (True, "layer") else nn.Identity()
@@ -87,6 +101,8 @@ class FeatureEncoder(nn.Module):
             mask = torch.ones(x.shape[:2], dtype=torch.bool, device=x.device)
         if self.standardize is not None:
             x = self.standardize(x, mask)
+        if self.stride > 1:
+            x, mask = strided_mean(x, mask, self.stride)
         h = self.dropout(self.proj(self.norm(x)))
         if self.pool is not None:
             if self.attention is not None:
