@@ -80,6 +80,19 @@ def check_kwargs(target: Any, kwargs: dict[str, Any], path: str, where: str, wha
                           "which are not set")
 
 
+def _admits_none(target: Any, name: str) -> bool:
+    """Whether ``target``'s parameter ``name`` is annotated to accept ``None`` (unannotated ones are not)."""
+    try:
+        param = inspect.signature(target).parameters.get(name)
+    except (TypeError, ValueError):
+        return False
+    if param is None:
+        return False
+    hints = typing.get_type_hints(target.__init__ if inspect.isclass(target) else target) if _safe_hints(target) else {}
+    ann = hints.get(name, param.annotation)
+    return ann not in (inspect.Parameter.empty, Any) and _type_ok(None, ann)
+
+
 def _safe_hints(target: Any) -> bool:
     try:
         typing.get_type_hints(target.__init__ if inspect.isclass(target) else target)
@@ -94,7 +107,8 @@ def build_part(kind: str, node: Any, registry: Any, *, path: str, cfg: ResolvedC
     satisfy its kind's contract (``contracts.py``).
 
     ``inferred`` values (e.g. ``in_dim``, ``num_classes``) are passed only when the constructor accepts
-    them and the user did not set them; ``None`` values are dropped so constructor defaults apply.
+    them and the user did not set them. A ``null`` reaches the constructor where its annotation admits
+    ``None`` (``pad_seconds: null`` means no padding grid); elsewhere it stands for the default.
     """
     where = cfg.where(path) if cfg is not None else path
     if isinstance(node, str):
@@ -104,13 +118,13 @@ def build_part(kind: str, node: Any, registry: Any, *, path: str, cfg: ResolvedC
                           f"Run `mer list {kind}` for the names.")
     name = node["type"]
     factory = registry.kind(kind).get(name, where=f"{where} {path}.type")
-    kwargs = {k: v for k, v in node.items() if k != "type" and v is not None}
+    kwargs = {k: v for k, v in node.items() if k != "type" and (v is not None or _admits_none(factory, k))}
     try:
         params = inspect.signature(factory).parameters
     except (TypeError, ValueError):
         params = {}
     for k, v in (inferred or {}).items():
-        if k in params and k not in kwargs and v is not None:
+        if k in params and kwargs.get(k) is None and v is not None:
             kwargs[k] = v
     try:
         accepted = inspect.signature(factory).parameters

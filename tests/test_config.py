@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 
 from mer_toolkit.build import build_part
 from mer_toolkit.config import resolve_config
@@ -129,3 +130,18 @@ def test_a_part_without_a_member_of_its_contract_is_a_config_error(mer_registry)
         build_part("fusion", "nowidth", mer_registry, path="model.fusion")
     NoWidth.out_dim = 4
     assert isinstance(build_part("fusion", "nowidth", mer_registry, path="model.fusion"), NoWidth)
+
+
+def test_null_reaches_only_parameters_that_admit_none(mer_registry) -> None:
+    class Padded(torch.nn.Identity):
+        """A part whose ``pad`` may be switched off with null; ``scale`` always has a value."""
+
+        def __init__(self, in_dim: int, pad: float | None = 1.0, scale: float = 2.0) -> None:
+            super().__init__()
+            self.in_dim, self.out_dim, self.pad, self.scale = in_dim, in_dim, pad, scale
+
+    mer_registry.adapter.register("padded", Padded)
+    part = build_part("adapter", {"type": "padded", "pad": None, "scale": None, "in_dim": None}, mer_registry,
+                      path="model.adapters.audio", inferred={"in_dim": 8})
+    assert (part.pad, part.scale, part.in_dim) == (None, 2.0, 8)  # null: off / the default / still inferred
+    assert build_part("adapter", {"type": "padded"}, mer_registry, path="a", inferred={"in_dim": 8}).pad == 1.0
