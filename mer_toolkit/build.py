@@ -63,8 +63,7 @@ def check_kwargs(target: Any, kwargs: dict[str, Any], path: str, where: str, wha
         hint = "; ".join(f"'{k}' → did you mean '{h[0]}'?" for k, h in hints.items() if h)
         raise ConfigError(f"{where}: unknown key(s) {paths} for {what}{' (' + hint + ')' if hint else ''}. "
                           f"Allowed keys: {allowed}")
-    hints_ = typing.get_type_hints(target.__init__ if inspect.isclass(target) else target) \
-        if _safe_hints(target) else {}
+    hints_ = _hints(target)
     for k, v in kwargs.items():
         p = params.get(k)
         if p is None:
@@ -88,17 +87,16 @@ def _admits_none(target: Any, name: str) -> bool:
         return False
     if param is None:
         return False
-    hints = typing.get_type_hints(target.__init__ if inspect.isclass(target) else target) if _safe_hints(target) else {}
-    ann = hints.get(name, param.annotation)
+    ann = _hints(target).get(name, param.annotation)
     return ann not in (inspect.Parameter.empty, Any) and _type_ok(None, ann)
 
 
-def _safe_hints(target: Any) -> bool:
+def _hints(target: Any) -> dict[str, Any]:
+    """Resolved annotations of ``target``'s constructor or function; empty when they cannot be resolved."""
     try:
-        typing.get_type_hints(target.__init__ if inspect.isclass(target) else target)
-        return True
+        return typing.get_type_hints(target.__init__ if inspect.isclass(target) else target)
     except Exception:
-        return False
+        return {}
 
 
 def build_part(kind: str, node: Any, registry: Any, *, path: str, cfg: ResolvedConfig | None = None,

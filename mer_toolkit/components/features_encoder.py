@@ -68,9 +68,8 @@ class FeatureEncoder(nn.Module):
     ``in_dim`` is inferred from the data; ``norm``: ``standardize`` (per-dimension, running training
     statistics), ``layer`` (LayerNorm per step) or none; ``stride`` averages each run of that many steps (a
     50-frame/s encoder at stride 4 gives 12.5 steps/s: attention costs 16× less); ``proj_dim`` maps to a model
-    width; ``pool`` turns a
-    sequence into one step: ``mean`` (or true), ``stats`` (mean + std, twice the width) or ``attention``
-    (attentive statistics pooling, learned; twice the width).
+    width; ``pool`` turns a sequence into one step: ``mean`` (or true), ``stats`` (mean + std, twice the width)
+    or ``attention`` (attentive statistics pooling, learned; twice the width).
     """
 
     def __init__(self, in_dim: int, proj_dim: int | None = None, dropout: float = 0.0, norm: bool | str = False,
