@@ -25,6 +25,7 @@ RAVDESS=(--dataset ravdess --root ../shared/data/ravdess --seeds $SEEDS "${EPOCH
          --set train.threads=1 --resume)
 AUDIO_ONLY=(--set 'model.encoders={_delete_: true, audio: {type: features, norm: standardize}}')
 FRAMES=(--set "data.features={audio: {type: whisper_ct2, path: base, pool: none}}")  # Whisper base frames
+FRAME_MLP=(--set 'model.encoders={_delete_: true, audio: {type: features, norm: standardize, stride: 4}}')  # their mean
 declare -A FEATURES=(
   [fbank]='{type: fbank, n_mels: 80, pool: stats, cmvn: false}'
   [egemaps]='{type: egemaps}'
@@ -40,8 +41,7 @@ fi
 if [[ $PART == all || $PART == emobox ]]; then
   $MER bench --model early_fusion "${RAVDESS[@]}" "${AUDIO_ONLY[@]}" --set data.protocol=ravdess_emobox \
     --set "data.features={audio: ${FEATURES[whisper_base]}}" --out "$OUT/emobox/whisper_base"
-  $MER bench --model early_fusion "${RAVDESS[@]}" --set data.protocol=ravdess_emobox "${FRAMES[@]}" \
-    --set 'model.encoders={_delete_: true, audio: {type: features, norm: standardize, stride: 4}}' \
+  $MER bench --model early_fusion "${RAVDESS[@]}" --set data.protocol=ravdess_emobox "${FRAMES[@]}" "${FRAME_MLP[@]}" \
     --out "$OUT/emobox/whisper_base_frames"
 fi
 FUSION=(--set "data.features={audio: ${FEATURES[whisper_base]}, text: minilm}"
@@ -63,9 +63,7 @@ if [[ $PART == all || $PART == sequence ]]; then
     --set "data.features={audio: {type: whisper_ct2, path: base, pool: none}, text: minilm}" \
     --set model.encoders.audio.norm=standardize --set model.encoders.audio.stride=4 \
     --set model.encoders.text.norm=standardize --out "$OUT/sequence"
-  $MER bench --model early_fusion "${RAVDESS[@]}" "${FRAMES[@]}" \
-    --set 'model.encoders={_delete_: true, audio: {type: features, norm: standardize, stride: 4}}' \
-    --out "$OUT/sequence-audio/early_fusion"
+  $MER bench --model early_fusion "${RAVDESS[@]}" "${FRAMES[@]}" "${FRAME_MLP[@]}" --out "$OUT/sequence-audio/early_fusion"
   $MER bench --model drkf-audio "${RAVDESS[@]}" "${FRAMES[@]}" --jobs 2 \
     --set model.encoders.audio.norm=standardize --set model.encoders.audio.stride=4 --out "$OUT/sequence-audio/drkf"
 fi

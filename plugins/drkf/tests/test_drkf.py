@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from mer_drkf.fusion_encoder import FusionEncoder, mismatched_pairs, pair_targets
 from mer_drkf.orl import ORL, LearnableTemperature, ResidualAE, class_kl, cross_ntxent, simclr_ntxent
-from mer_toolkit.config import resolve_config
+from mer_toolkit.config import _leaf_paths, resolve_config
 from mer_toolkit.experiment import build_model
 from mer_toolkit.model import DataSpec
 from mer_toolkit.testing import check_part, fresh_registry, make_tiny_batch, run_mer, train_tiny
@@ -267,16 +267,10 @@ def test_each_ablation_builds_and_trains(name: str, registry, tmp_path: Path) ->
     assert rec["epochs_run"] == 1 and rec["model"] == name
 
 
-def _leaves(tree: dict, prefix: str = "") -> dict:
-    out = {}
-    for key, value in tree.items():
-        out.update(_leaves(value, f"{prefix}{key}.") if isinstance(value, dict) else {f"{prefix}{key}": value})
-    return out
-
-
 def test_drkf_frames_is_drkf_with_only_more_dropout(registry) -> None:
-    frames, full = (_leaves(resolve_config(n, registry, []).data) for n in ("drkf-frames", "drkf"))
-    changed = {k: frames.get(k) for k in set(frames) | set(full) if frames.get(k) != full.get(k) and k != "description"}
+    frames, full = (resolve_config(n, registry, []) for n in ("drkf-frames", "drkf"))
+    paths = {p for cfg in (frames, full) for p in _leaf_paths(cfg.data) if not isinstance(cfg.get(p), dict)}
+    changed = {p: frames.get(p) for p in paths - {"description"} if frames.get(p) != full.get(p)}
     assert changed == {"model.encoders.audio.dropout": 0.2, "model.fusion.dropout": 0.3,
                        "model.heads.emotion.dropout": 0.3}
     batch = make_tiny_batch("sequence")
