@@ -248,5 +248,20 @@ def _log_failure(out: Path, cell: Cell, error: str) -> None:
 
 
 def write_bench_file(out: Path, grid: dict[str, Any]) -> None:
-    """``bench.yaml``: the grid and the command that produced it."""
-    (out / "bench.yaml").write_text(yaml.safe_dump(grid, sort_keys=False))
+    """``bench.yaml``: the grid and the command that produced it; a different bench writing into the same folder
+    keeps the earlier grids under ``earlier`` (oldest first), so every command behind its records stays on file."""
+    path = out / "bench.yaml"
+    earlier: list[dict[str, Any]] = []
+    if path.is_file():
+        try:
+            previous = yaml.safe_load(path.read_text())
+        except yaml.YAMLError as e:
+            previous = e
+        if not isinstance(previous, dict):
+            raise DataError(f"{path}: expected the mapping a previous `mer bench` wrote (models, datasets, command, "
+                            f"...), got {type(previous).__name__}; move the file away to start a new record")
+        earlier = list(previous.pop("earlier", None) or [])
+        if previous != grid:
+            earlier.append(previous)
+    record = {**grid, "earlier": earlier} if earlier else grid
+    path.write_text(yaml.safe_dump(record, sort_keys=False))

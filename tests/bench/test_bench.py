@@ -11,8 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
-from mer_toolkit.bench import BenchInterrupted, Cell, plan_grid, run_bench
+from mer_toolkit.bench import BenchInterrupted, Cell, plan_grid, run_bench, write_bench_file
+from mer_toolkit.errors import DataError
 from mer_toolkit.plugins import get_registry
 from mer_toolkit.report import summarize
 from mer_toolkit.results import read_records
@@ -59,6 +61,22 @@ def test_existing_results_need_resume(full_run: Path) -> None:
     again = run_mer(*GRID, "--out", str(full_run), "--resume")
     assert again.returncode == 0 and again.stdout.count("skip") == 4
     assert len(read_records(full_run / "results.jsonl")) == 4
+
+
+def test_bench_file_keeps_every_grid_that_wrote_into_the_folder(tmp_path: Path) -> None:
+    first = {"models": ["drkf"], "command": "mer bench --model drkf"}
+    second = {"models": ["mult"], "command": "mer bench --model mult"}
+    write_bench_file(tmp_path, first)
+    write_bench_file(tmp_path, first)  # --resume of the same command adds nothing
+    assert yaml.safe_load((tmp_path / "bench.yaml").read_text()) == first
+    write_bench_file(tmp_path, second)
+    write_bench_file(tmp_path, {**first, "command": "mer bench --model drkf --resume"})
+    on_file = yaml.safe_load((tmp_path / "bench.yaml").read_text())
+    assert on_file["command"] == "mer bench --model drkf --resume"
+    assert on_file["earlier"] == [first, second]
+    (tmp_path / "bench.yaml").write_text("- not a grid\n")
+    with pytest.raises(DataError, match="bench.yaml: expected the mapping"):
+        write_bench_file(tmp_path, first)
 
 
 def test_sigterm_mid_cell_then_resume_continues_from_last_pt(full_run: Path, tmp_path: Path) -> None:

@@ -89,7 +89,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     write_bench_file(out, {"models": models, "datasets": datasets, "test_datasets": tests, "seeds": seeds, "set": args.set,
                            "epochs": args.epochs, "device": args.device, "amp": args.amp, "shard": f"{shard[0]}/{shard[1]}",
-                           "tune": args.tune, "jobs": args.jobs, "launcher": args.launcher,                           "cells": len(cells), "command": "mer " + shlex.join(sys.argv[1:])})
+                           "tune": args.tune, "jobs": args.jobs, "launcher": args.launcher,
+                           "cells": len(cells), "command": "mer " + shlex.join(sys.argv[1:])})
     mine = [c for k, c in enumerate(cells) if k % shard[1] == shard[0] - 1]
     console.print(f"bench: {len(models)} model(s) × {len(datasets)} dataset(s) × folds × {len(seeds)} seed(s) = "
                   f"{len(cells)} cells{f', shard {shard[0]}/{shard[1]}: {len(mine)}' if shard[1] > 1 else ''} → {out}")
