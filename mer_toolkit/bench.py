@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from .config import ResolvedConfig, resolve_config
+from .config import ResolvedConfig, load_yaml, resolve_config
 from .overrides import apply_overrides
 from .data.corpus import Corpus, Fold
 from .data.cross_corpus import CrossCorpus, cross_fold, read_label_map, restrict, shared_labels
@@ -253,15 +253,9 @@ def write_bench_file(out: Path, grid: dict[str, Any]) -> None:
     path = out / "bench.yaml"
     earlier: list[dict[str, Any]] = []
     if path.is_file():
-        try:
-            previous = yaml.safe_load(path.read_text())
-        except yaml.YAMLError as e:
-            previous = e
-        if not isinstance(previous, dict):
-            raise DataError(f"{path}: expected the mapping a previous `mer bench` wrote (models, datasets, command, "
-                            f"...), got {type(previous).__name__}; move the file away to start a new record")
+        previous = load_yaml(path)[0]
         earlier = list(previous.pop("earlier", None) or [])
-        if previous != grid:
+        if previous and previous != grid:
             earlier.append(previous)
     record = {**grid, "earlier": earlier} if earlier else grid
     path.write_text(yaml.safe_dump(record, sort_keys=False))

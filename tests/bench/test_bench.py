@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from mer_toolkit.bench import BenchInterrupted, Cell, plan_grid, run_bench, write_bench_file
-from mer_toolkit.errors import DataError
+from mer_toolkit.errors import ConfigError
 from mer_toolkit.plugins import get_registry
 from mer_toolkit.report import summarize
 from mer_toolkit.results import read_records
@@ -67,7 +67,7 @@ def test_bench_file_keeps_every_grid_that_wrote_into_the_folder(tmp_path: Path) 
     first = {"models": ["drkf"], "command": "mer bench --model drkf"}
     second = {"models": ["mult"], "command": "mer bench --model mult"}
     write_bench_file(tmp_path, first)
-    write_bench_file(tmp_path, first)  # --resume of the same command adds nothing
+    write_bench_file(tmp_path, first)  # the same command again adds nothing
     assert yaml.safe_load((tmp_path / "bench.yaml").read_text()) == first
     write_bench_file(tmp_path, second)
     write_bench_file(tmp_path, {**first, "command": "mer bench --model drkf --resume"})
@@ -75,7 +75,7 @@ def test_bench_file_keeps_every_grid_that_wrote_into_the_folder(tmp_path: Path) 
     assert on_file["command"] == "mer bench --model drkf --resume"
     assert on_file["earlier"] == [first, second]
     (tmp_path / "bench.yaml").write_text("- not a grid\n")
-    with pytest.raises(DataError, match="bench.yaml: expected the mapping"):
+    with pytest.raises(ConfigError, match="bench.yaml' must hold a mapping"):
         write_bench_file(tmp_path, first)
 
 
