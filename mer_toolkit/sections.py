@@ -34,6 +34,7 @@ class TrainConfig:
 
     epochs: int = 30
     lr: float = 1e-3
+    encoder_lr: float | None = None
     weight_decay: float = 1e-2
     optimizer: str = "adamw"
     scheduler: str = "cosine"

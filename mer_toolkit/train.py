@@ -103,7 +103,7 @@ class Trainer:
         self.label_names = label_names
         self.meta = meta or {}
         self.on_epoch = on_epoch
-        params = [p for p in model.parameters() if p.requires_grad]
+        params = self._param_groups(model, cfg)
         if cfg.optimizer == "adamw":
             self.optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
         elif cfg.optimizer == "adam":
@@ -116,6 +116,21 @@ class Trainer:
             raise ConfigError(f"train.scheduler must be cosine, linear or constant, got '{cfg.scheduler}'")
         self.amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(cfg.amp)
         self.scaler = torch.amp.GradScaler("cuda", enabled=cfg.amp == "fp16" and self.device.type == "cuda")
+
+    @staticmethod
+    def _param_groups(model: torch.nn.Module, cfg: TrainConfig) -> list[dict[str, Any]]:
+        """One group at ``lr``, or with ``encoder_lr`` a second one for the encoders (pretrained blocks
+        fine-tuned next to freshly initialised fusion and heads want a smaller step)."""
+        rate = cfg.encoder_lr
+        if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float)) or not rate > 0):
+            raise ConfigError(f"train.encoder_lr must be a positive number or null, got {cfg.encoder_lr!r}")
+        named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+        if cfg.encoder_lr is None:
+            return [{"params": [p for _, p in named], "base_lr": cfg.lr}]
+        encoder = [p for n, p in named if n.startswith("encoders.")]
+        rest = [p for n, p in named if not n.startswith("encoders.")]
+        return [g for g in ({"params": rest, "base_lr": cfg.lr}, {"params": encoder, "base_lr": float(cfg.encoder_lr)})
+                if g["params"]]
 
     # -- schedule ------------------------------------------------------------------------------
     def _lr_factor(self, step: int, total: int, warmup: int) -> float:
@@ -144,7 +159,7 @@ class Trainer:
             wait += time.perf_counter() - tick
             batch = batch.to(self.device, non_blocking=True)
             for group in self.optimizer.param_groups:
-                group["lr"] = self.cfg.lr * self._lr_factor(step0 + i, total_steps, warmup)
+                group["lr"] = group["base_lr"] * self._lr_factor(step0 + i, total_steps, warmup)
             try:
                 with self._autocast():
                     out = self.forward_model(batch)

@@ -300,3 +300,21 @@ def test_feature_stride_averages_valid_steps_and_shortens_the_mask() -> None:
     assert out_mask.tolist() == [[True, True, True], [True, True, False]]
     with pytest.raises(ConfigError, match="stride must be a whole number"):
         FeatureEncoder(in_dim=1, stride=0)
+
+
+def test_encoder_lr_gives_the_encoders_their_own_scheduled_step(mer_registry) -> None:
+    from mer_toolkit.sections import TrainConfig
+    from mer_toolkit.train import Trainer
+
+    model = ComposedModel.from_spec(MODEL, SPEC, mer_registry)
+    encoder_ids = {id(p) for p in model.encoders.parameters()}
+    cfg = TrainConfig(lr=1e-3, encoder_lr=1e-5, scheduler="linear", warmup_epochs=0, device="cpu")
+    trainer = Trainer(model, cfg, label_names=["a", "b", "c", "d"])
+    rest, enc = trainer.optimizer.param_groups
+    assert {id(p) for p in enc["params"]} == encoder_ids and not encoder_ids & {id(p) for p in rest["params"]}
+    trainer.train_epoch([make_tiny_batch("sequence", batch_size=6)] * 2, 1, 0, 4, 0)
+    assert enc["lr"] == pytest.approx(1e-5 * 0.75) and rest["lr"] == pytest.approx(1e-3 * 0.75)  # step 1 of 4
+    single = Trainer(model, TrainConfig(lr=1e-3, device="cpu"), label_names=["a", "b", "c", "d"])
+    assert len(single.optimizer.param_groups) == 1
+    with pytest.raises(ConfigError, match="train.encoder_lr must be a positive number"):
+        Trainer(model, TrainConfig(encoder_lr=0, device="cpu"), label_names=["a", "b", "c", "d"])

@@ -17,7 +17,7 @@ from torch import nn
 from ..errors import ConfigError
 from ..parts import masked_mean
 
-__all__ = ["HFEncoder", "resolve_weights", "load_pretrained", "weights_fingerprint"]
+__all__ = ["HFEncoder", "load_pretrained", "pool_steps", "resolve_weights", "transformer_blocks", "weights_fingerprint"]
 
 
 def _hub_cache() -> str:
@@ -75,7 +75,7 @@ def load_pretrained(path: str, kind: str) -> tuple[Path, Any, nn.Module]:
     return folder, config, model
 
 
-def _transformer_blocks(model: nn.Module, n_layers: int) -> nn.ModuleList | None:
+def transformer_blocks(model: nn.Module, n_layers: int) -> nn.ModuleList | None:
     """The ``ModuleList`` of the model's ``n_layers`` transformer blocks (preferring one inside ``encoder``)."""
     lists = [(name, m) for name, m in model.named_modules() if isinstance(m, nn.ModuleList) and len(m) > 0]
     exact = sorted(((name.startswith("encoder") or ".encoder" in name, name, m) for name, m in lists
@@ -83,6 +83,15 @@ def _transformer_blocks(model: nn.Module, n_layers: int) -> nn.ModuleList | None
     if exact:
         return exact[-1][2]
     return max((m for _, m in lists), key=len, default=None)
+
+
+def pool_steps(h: torch.Tensor, mask: torch.Tensor, pooling: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """``none``: every step; ``cls``: the first step; ``mean``: the mean over valid steps (``T = 1``)."""
+    if pooling == "none":
+        return h, mask
+    if pooling == "cls":
+        return h[:, :1], mask[:, :1]
+    return masked_mean(h, mask).unsqueeze(1), mask.any(1, keepdim=True)
 
 
 class HFEncoder(nn.Module):
@@ -111,7 +120,7 @@ class HFEncoder(nn.Module):
         self.frozen = finetune is False or finetune == 0
         for p in self.model.parameters():
             p.requires_grad = finetune is True
-        blocks = _transformer_blocks(model, n_layers)
+        blocks = transformer_blocks(model, n_layers)
         if not isinstance(finetune, bool) and finetune > 0 and blocks is not None:
             for p in blocks[-finetune:].parameters():
                 p.requires_grad = True
@@ -132,12 +141,7 @@ class HFEncoder(nn.Module):
         return torch.stack(hidden_states, 0).mul(w.view(-1, 1, 1, 1).to(hidden_states[0].dtype)).sum(0)
 
     def pool(self, h: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``none``: every step; ``cls``: the first step; ``mean``: the mean over valid steps (``T = 1``)."""
-        if self.pooling == "none":
-            return h, mask
-        if self.pooling == "cls":
-            return h[:, :1], mask[:, :1]
-        return masked_mean(h, mask).unsqueeze(1), mask.any(1, keepdim=True)
+        return pool_steps(h, mask, self.pooling)
 
     def hidden_states(self, **inputs: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """Every hidden state of the backbone; no autograd graph when it is frozen."""
