@@ -136,8 +136,11 @@ class ComposedModel(nn.Module):
 
         encoders = nn.ModuleDict()
         dims: dict[str, int] = {}
+        cached = (cfg.data.get("data") or {}).get("features") if cfg is not None else None
+        cached = cached if isinstance(cached, dict) else {}  # data.features as the cache was asked for, per modality
         for m, node in enc_spec.items():
-            enc = build("encoder", node, f"{path}.encoders.{m}", in_dim=data.input_dims[m], modality=m)
+            enc = build("encoder", node, f"{path}.encoders.{m}", in_dim=data.input_dims[m], modality=m,
+                        features=cached.get(m))
             encoders[m] = enc
             dims[m] = int(enc.out_dim)
         adapters = nn.ModuleDict()

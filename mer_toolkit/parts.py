@@ -2,7 +2,8 @@
 
 Every kind has one calling convention (checked when a ``ComposedModel`` is built):
 
-- encoder   ``__init__(..., in_dim=<inferred>)``; ``out_dim``; ``forward(x, mask) -> (feats [B,T,D], mask [B,T])``
+- encoder   ``__init__(..., in_dim=<inferred>, features=<inferred: the data.features node its input was cached
+  with, or None>)``; ``out_dim``; ``forward(x, mask) -> (feats [B,T,D], mask [B,T])``
 - adapter   ``__init__(in_dim=<inferred>, ...)``; ``out_dim``; ``forward(feats, mask) -> Tensor [B,T,D']``
 - interaction ``__init__(in_dims=<inferred>, num_classes=<inferred>, ...)``; ``out_dims``; ``forward(feats, masks, batch)`` → dict
   of modality-like streams (it may rename or add streams, e.g. ``text_shared``)

@@ -61,3 +61,41 @@ def test_minilm_top_blocks_match_minilm(reg) -> None:
     with torch.no_grad():
         got, _ = reg.encoder.get("minilm_top")(384, start=4).eval()(state, mask)
     assert torch.allclose(got, want, atol=1e-5)
+
+
+def test_the_cache_sets_start_and_a_cache_that_does_not_fit_is_refused(reg, tiny_text: Path, tmp_path: Path) -> None:
+    top = reg.encoder.get("hf_text_top")
+    cache = {"type": "hf_text", "path": str(tiny_text), "layer": 1, "pooling": "none"}
+    assert top(16, str(tiny_text), features=cache).start == 1 and len(top(16, str(tiny_text), features=cache).blocks) == 1
+    assert top(16, str(tiny_text), features={**cache, "layer": -3}).start == 0
+    other = save_tiny_speech_model(tmp_path / "other", "wav2vec2")
+    for features, needle in [({**cache, "layer": 0}, "start is 1 but data.features caches hidden state 0"),
+                             ({**cache, "pooling": "mean"}, "caches pooled vectors"),
+                             ({**cache, "layer": -1}, "caches hidden state -1; cache one of 0..1"),
+                             ({**cache, "path": str(other)}, "the cache and the blocks must come from the same model"),
+                             ({"type": "fbank"}, "is not a hidden state of a text encoder")]:
+        with pytest.raises(ConfigError, match=needle):
+            top(16, str(tiny_text), start=1, features=features)
+    with pytest.raises(ConfigError, match="not raw transcripts"):
+        top(None, str(tiny_text), start=1)
+
+
+def test_a_config_trains_the_top_blocks_on_its_cached_state(tiny_text: Path, tmp_path: Path, monkeypatch) -> None:
+    from mer_toolkit.testing import load_trained, train_tiny
+
+    monkeypatch.setenv("MER_CACHE_DIR", str(tmp_path / "cache"))
+    rows = [f"u{k},{['i am so happy today', 'this is awful'][k % 2]},{['happy', 'sad'][k % 2]},"
+            f"{['train', 'train', 'val', 'test'][k % 4]}" for k in range(16)]
+    (tmp_path / "texts.csv").write_text("\n".join(["id,text,label,split", *rows]) + "\n")
+    cache = f"{{type: hf_text, path: '{tiny_text}', layer: 1, pooling: none}}"
+    config = {"model": {"encoders": {"text": {"type": "hf_text_top", "path": str(tiny_text)}}, "fusion": "concat",
+                        "heads": {"emotion": "linear"}},
+              "data": {"dataset": str(tmp_path / "texts.csv")}, "train": {"lr": 1e-3, "encoder_lr": 1e-4}}
+    record = train_tiny(config, tmp_path / "run", dataset=str(tmp_path / "texts.csv"),
+                        overrides=[f"data.features={{text: {cache}}}"], epochs=1)
+    model = load_trained(tmp_path / "run")
+    assert record["metrics"]["test"]["wf1"] >= 0 and model.encoders["text"].start == 1
+    with pytest.raises(ConfigError, match="start is 0 but data.features caches hidden state 1"):
+        train_tiny({**config, "model": {**config["model"], "encoders": {"text": {
+            "type": "hf_text_top", "path": str(tiny_text), "start": 0}}}}, tmp_path / "bad",
+            dataset=str(tmp_path / "texts.csv"), overrides=[f"data.features={{text: {cache}}}"], epochs=1)
