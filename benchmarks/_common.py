@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import pickle
 import platform
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 
@@ -14,6 +17,17 @@ from mer_toolkit.model import ComposedModel, DataSpec
 from mer_toolkit.testing import fresh_registry
 
 REGISTRY = None
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def iemocap_transcripts(n: int) -> list[str]:
+    """The first ``n`` IEMOCAP transcripts of the COSMIC file in ../shared/data, dialogues in sorted order."""
+    path = DATA / "iemocap" / "iemocap_cosmic.pkl"
+    if not path.is_file():
+        sys.exit(f"this benchmark reads IEMOCAP transcripts from {path}, which is absent")
+    with open(path, "rb") as f:
+        sentences = pickle.load(f, encoding="latin1")[2]
+    return [t for d in sorted(sentences) for t in sentences[d]][:n]
 
 
 def registry():  # noqa: ANN201

@@ -13,17 +13,14 @@ with its cache disabled: a fresh cache folder per run), best of ``--repeats`` ru
 from __future__ import annotations
 
 import argparse
-import pickle
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 import torch
 
-from _common import machine, registry
+from _common import DATA, iemocap_transcripts, machine, registry
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def best(fn, repeats: int) -> float:  # noqa: ANN001 - a zero-argument callable
@@ -54,9 +51,7 @@ def text_ratio(n: int, batch_size: int, repeats: int) -> float:
     from mer_toolkit.data.sample import Sample
     from mer_toolkit.encoders.hf_text import minilm_path
 
-    with open(DATA / "iemocap" / "iemocap_cosmic.pkl", "rb") as f:
-        sentences = pickle.load(f, encoding="latin1")[2]
-    texts = [t for d in sorted(sentences) for t in sentences[d]][:n]
+    texts = iemocap_transcripts(n)
     corpus = Corpus("iemocap-text", ["x"], [Sample(f"u{i}", 0, {"text": t}) for i, t in enumerate(texts)])
     ours = best(lambda: toolkit_extract(corpus, "text", {"type": "minilm"}, batch_size), repeats)
     theirs = best(lambda: SentenceTransformer(minilm_path(), device="cpu").encode(texts, batch_size=batch_size),

@@ -10,23 +10,13 @@ passes and each keeps its best, so a burst of other load hits both. Last line: t
 from __future__ import annotations
 
 import argparse
-import pickle
 import time
-from pathlib import Path
 
 import torch
 
-from _common import machine, registry
+from _common import iemocap_transcripts, machine, registry
 from mer_toolkit.build import build_part
-
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-def transcripts(n: int) -> list[str]:
-    with open(DATA / "iemocap" / "iemocap_cosmic.pkl", "rb") as f:
-        sentences = pickle.load(f, encoding="latin1")[2]
-    return [t for d in sorted(sentences) for t in sentences[d]][:n]
-
+from mer_toolkit.parts import masked_mean
 
 def one_pass(encoder: torch.nn.Module, inputs: list, labels: torch.Tensor, head: torch.nn.Module,
              opt: torch.optim.Optimizer) -> float:
@@ -35,8 +25,7 @@ def one_pass(encoder: torch.nn.Module, inputs: list, labels: torch.Tensor, head:
     t0 = time.perf_counter()
     for k, x in enumerate(inputs):
         h, mask = encoder(*x)
-        pooled = (h * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True)
-        loss = torch.nn.functional.cross_entropy(head(pooled), labels[k])
+        loss = torch.nn.functional.cross_entropy(head(masked_mean(h, mask)), labels[k])
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -54,7 +43,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     reg, start = registry(), 6 - args.top
-    texts = transcripts(args.utterances)
+    texts = iemocap_transcripts(args.utterances)
     batches = [texts[i:i + args.batch_size] for i in range(0, len(texts), args.batch_size)]
     labels = [torch.randint(0, 6, (len(b),)) for b in batches]
     full = build_part("encoder", {"type": "minilm", "finetune": args.top, "pooling": "none"}, reg, path="finetune")

@@ -123,14 +123,14 @@ class Trainer:
         fine-tuned next to freshly initialised fusion and heads want a smaller step)."""
         rate = cfg.encoder_lr
         if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float)) or not rate > 0):
-            raise ConfigError(f"train.encoder_lr must be a positive number or null, got {cfg.encoder_lr!r}")
+            raise ConfigError(f"train.encoder_lr must be a positive number or null, got {rate!r}")
         named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-        if cfg.encoder_lr is None:
+        if rate is None:
             return [{"params": [p for _, p in named], "base_lr": cfg.lr}]
         encoder = [p for n, p in named if n.startswith("encoders.")]
         rest = [p for n, p in named if not n.startswith("encoders.")]
-        return [g for g in ({"params": rest, "base_lr": cfg.lr}, {"params": encoder, "base_lr": float(cfg.encoder_lr)})
-                if g["params"]]
+        groups = ({"params": rest, "base_lr": cfg.lr}, {"params": encoder, "base_lr": float(rate)})
+        return [g for g in groups if g["params"]]
 
     # -- schedule ------------------------------------------------------------------------------
     def _lr_factor(self, step: int, total: int, warmup: int) -> float:

@@ -14,14 +14,13 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
-from ._hf import load_pretrained, pool_steps, resolve_weights, transformer_blocks
+from ._hf import HFEncoder, load_pretrained, pool_steps, resolve_weights, transformer_blocks
 from .hf_text import minilm_path
 
 __all__ = ["HFTextTopBlocks", "MiniLMTopBlocks"]
 
 # architectures whose transformer blocks are the last step of the encoder (no final norm or pooling in between)
 BLOCK_FAMILIES = ("bert", "roberta", "xlm-roberta", "electra", "camembert")
-POOLINGS = ("mean", "cls", "none")
 CACHING_ENCODERS = {"hf_text": None, "minilm": minilm_path}  # encoder type → its fixed weights (None: its `path`)
 
 
@@ -77,8 +76,8 @@ class HFTextTopBlocks(nn.Module):
             raise ConfigError(f"{name}: start must be the cached hidden state's index 0..{n_layers - 1} "
                               f"(0 = embeddings; blocks start+1..{n_layers} train; data.features sets it when the "
                               f"model is built from a config), got {start!r}")
-        if pooling not in POOLINGS:
-            raise ConfigError(f"{name}: pooling must be one of {list(POOLINGS)}, got '{pooling}'")
+        if pooling not in HFEncoder.poolings:
+            raise ConfigError(f"{name}: pooling must be one of {list(HFEncoder.poolings)}, got '{pooling}'")
         if in_dim != config.hidden_size:
             raise ConfigError(f"{name}: the cached features are {in_dim}-d but '{path}' has {config.hidden_size}-d "
                               "hidden states; cache a hidden state of the same model (data.features: {text: {type: "
