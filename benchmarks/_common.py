@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from mer_toolkit.data.sample import Sample
-from mer_toolkit.model import ComposedModel, DataSpec
+from mer_toolkit.components.model import ComposedModel, DataSpec
 from mer_toolkit.testing import fresh_registry
 
 REGISTRY = None

@@ -18,8 +18,8 @@ from pathlib import Path
 import torch
 
 from _common import machine, registry
-from mer_toolkit.bench import plan_grid, run_bench
-from mer_toolkit.launchers import LaunchOptions, cpu_count
+from mer_toolkit.bench.runner import plan_grid, run_bench
+from mer_toolkit.bench.launchers import LaunchOptions, cpu_count
 
 
 def throughput(jobs: int, seeds: list[int], args: argparse.Namespace, threads: int | None = None) -> float:

@@ -12,7 +12,7 @@ import torch
 
 from _common import machine, registry
 from mer_toolkit.data.sample import collate, Sample, Waveform
-from mer_toolkit.model import ComposedModel, DataSpec
+from mer_toolkit.components.model import ComposedModel, DataSpec
 
 
 def make_model(tmp: str, quick: bool) -> ComposedModel:

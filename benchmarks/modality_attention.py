@@ -10,13 +10,13 @@ from pathlib import Path
 
 import torch
 
-from mer_toolkit.build import check_section
+from mer_toolkit.config.build import check_section
 from mer_toolkit.config import ResolvedConfig
 from mer_toolkit.data.loader import make_loader
-from mer_toolkit.experiment import build_model, load_corpus, make_folds
-from mer_toolkit.model import DataSpec
+from mer_toolkit.run.experiment import build_model, load_corpus, make_folds
+from mer_toolkit.components.model import DataSpec
 from mer_toolkit.plugins import get_registry
-from mer_toolkit.train import load_checkpoint
+from mer_toolkit.run.trainer import load_checkpoint
 
 
 def main() -> None:

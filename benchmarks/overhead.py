@@ -9,8 +9,8 @@ import torch
 
 from _common import build, machine, synthetic_samples
 from mer_toolkit.data.loader import make_loader
-from mer_toolkit.sections import TrainConfig
-from mer_toolkit.train import Trainer
+from mer_toolkit.config.sections import TrainConfig
+from mer_toolkit.run.trainer import Trainer
 
 
 def main() -> None:

@@ -33,8 +33,8 @@ from mer_toolkit.data.feature_rows import FeatureRows
 from mer_toolkit.data.loader import make_loader
 from mer_toolkit.data.sample import Sample
 from mer_toolkit.data.feature_cache import extract, load_cached
-from mer_toolkit.sections import TrainConfig
-from mer_toolkit.train import Trainer
+from mer_toolkit.config.sections import TrainConfig
+from mer_toolkit.run.trainer import Trainer
 
 DIMS = {"text": 768, "audio": 1024}
 CLASSES = 6

@@ -15,8 +15,8 @@ import time
 import torch
 
 from _common import iemocap_transcripts, machine, registry
-from mer_toolkit.build import build_part
-from mer_toolkit.parts import masked_mean
+from mer_toolkit.config.build import build_part
+from mer_toolkit.components.parts import masked_mean
 
 def one_pass(encoder: torch.nn.Module, inputs: list, labels: torch.Tensor, head: torch.nn.Module,
              opt: torch.optim.Optimizer) -> float:

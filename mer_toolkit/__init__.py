@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from .hookspecs import hookimpl
+from . import _moved
+from .plugins.hookspecs import hookimpl
+
+_moved.install()
 
 __version__ = "0.1.0"
 
@@ -11,7 +14,7 @@ __all__ = ["__version__", "hookimpl", "get_registry", "list_parts", "create_mode
 
 def get_registry():  # noqa: ANN201 - avoids importing torch-heavy modules at package import
     """The registries with builtin parts and installed plugins loaded (loaded once, lazily)."""
-    from .plugins import get_registry as _get
+    from .plugins.host import get_registry as _get
 
     return _get()
 
@@ -23,8 +26,8 @@ def list_parts(kind: str, pattern: str | None = None) -> list[str]:
 
 def create_model(name_or_path: str, data_spec, overrides: list[str] | None = None):  # noqa: ANN001, ANN201
     """Build the ``ComposedModel`` of a registered model config or YAML file for ``data_spec``."""
+    from .components.model import ComposedModel
     from .config import resolve_config
-    from .model import ComposedModel
 
     reg = get_registry()
     cfg = resolve_config(name_or_path, reg, overrides)

@@ -30,8 +30,8 @@ from typing import Any
 import torch
 
 from .data.sample import Sample, collate
-from .parts import as_part_output, takes_batch
-from .registry import Registries
+from .components.parts import as_part_output, takes_batch
+from .plugins.registry import Registries
 
 __all__ = ["fresh_registry", "make_tiny_batch", "check_part", "train_tiny", "load_trained", "accuracy_on",
            "run_mer", "run_mer_process", "assert_clean_error", "fake_dist"]
@@ -39,7 +39,7 @@ __all__ = ["fresh_registry", "make_tiny_batch", "check_part", "train_tiny", "loa
 
 def fresh_registry(entry_points: bool = False) -> Registries:
     """New registries with builtins (and, if asked, installed entry-point plugins) loaded."""
-    from .plugins import PluginHost
+    from .plugins.host import PluginHost
 
     host = PluginHost(entry_points=None if entry_points else [])
     host.load()
@@ -101,9 +101,9 @@ def check_part(part: torch.nn.Module, kind: str, batch: Any, in_dims: dict[str, 
 def train_tiny(config: str | dict[str, Any], run_dir: Path, *, dataset: str = "demo", epochs: int = 2,
                registry: Registries | None = None, overrides: Sequence[str] = (), seed: int = 0) -> dict[str, Any]:
     """Train ``config`` (registered name, YAML path or mapping) for a few epochs; returns the run record."""
-    from .build import check_section
-    from .config import resolve_config
-    from .experiment import load_corpus, make_folds, run_fold, select_dataset
+    from .config.build import check_section
+    from .config.loading import resolve_config
+    from .run.experiment import load_corpus, make_folds, run_fold, select_dataset
 
     reg = registry or fresh_registry(entry_points=True)
     cfg = select_dataset(resolve_config(config, reg, list(overrides)), dataset)
@@ -117,7 +117,7 @@ def train_tiny(config: str | dict[str, Any], run_dir: Path, *, dataset: str = "d
 
 def load_trained(run_dir: Path, registry: Registries | None = None) -> torch.nn.Module:
     """The model selected by a run (``best.pt`` of ``run_dir``), rebuilt from its own config, in eval mode."""
-    from .inference import load_trained as load
+    from .run.inference import load_trained as load
 
     return load(Path(run_dir) / "best.pt", registry or fresh_registry(entry_points=True)).model
 
@@ -141,7 +141,7 @@ def accuracy_on(model: torch.nn.Module, samples: Sequence[Sample], shuffled: str
 def _process_state(env: dict[str, str] | None, cwd: Path | None, sys_path: Sequence[Path]) -> Iterator[None]:
     """Apply ``env``, ``cwd`` and extra import paths for one in-process CLI call; restore them, the plugin host,
     the modules imported from those paths and torch's global settings afterwards."""
-    from . import plugins
+    from .plugins import host as plugins
     from .cli import output
 
     saved_env = dict(os.environ)

@@ -8,7 +8,7 @@ import pytest
 
 from mer_toolkit.config import resolve_config
 from mer_toolkit.data.datasets.demo import DEMO_LABELS
-from mer_toolkit.model import ComposedModel, DataSpec
+from mer_toolkit.components.model import ComposedModel, DataSpec
 from mer_toolkit.testing import fresh_registry
 
 SPEC = DataSpec({"text": 32, "audio": 24}, 4, list(DEMO_LABELS), [10, 10, 10, 10])

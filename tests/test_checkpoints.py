@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import torch
 
-import mer_toolkit.distributed as distributed
-from mer_toolkit.distributed import DistInfo, resolve_device
+import mer_toolkit.run.distributed as distributed
+from mer_toolkit.run.distributed import DistInfo, resolve_device
 from mer_toolkit.errors import ConfigError, RunError
-from mer_toolkit.train import load_checkpoint, save_checkpoint
+from mer_toolkit.run.trainer import load_checkpoint, save_checkpoint
 
 
 class Payload:

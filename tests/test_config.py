@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from mer_toolkit.build import build_part
+from mer_toolkit.config.build import build_part
 from mer_toolkit.config import resolve_config
 from mer_toolkit.errors import ConfigError, UnknownComponentError
-from mer_toolkit.model import ComposedModel, DataSpec
+from mer_toolkit.components.model import ComposedModel, DataSpec
 
 SPEC = DataSpec({"text": 32, "audio": 24}, 4, ["a", "b", "c", "d"], [5, 5, 5, 5])
 
@@ -89,7 +89,7 @@ def test_unknown_top_level_key(tmp_path: Path, mer_registry) -> None:
 
 def test_selection_follows_the_metric_the_dataset_declares_unless_the_config_sets_one(tmp_path: Path,
                                                                                        mer_registry) -> None:
-    from mer_toolkit.dataset_choice import select_dataset
+    from mer_toolkit.data.dataset_choice import select_dataset
 
     for dataset, metric in (("iemocap", "ua"), ("ravdess", "ua"), ("meld", "wf1"), ("m3ed", "wf1"),
                             ("iemocap6", "wf1"), ("demo", "wf1")):
@@ -107,7 +107,7 @@ def test_selection_follows_the_metric_the_dataset_declares_unless_the_config_set
 
 
 def test_per_dataset_values_yield_to_more_derived_configs_and_set(tmp_path: Path, mer_registry) -> None:
-    from mer_toolkit.experiment import select_dataset
+    from mer_toolkit.run.experiment import select_dataset
 
     base = select_dataset(resolve_config("gated_mlp", mer_registry), "demo")
     assert base.data["train"]["epochs"] == 20 and base.where("train.epochs").endswith("_defaults.yaml:15")

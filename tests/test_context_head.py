@@ -6,7 +6,7 @@ import torch
 
 from mer_toolkit.components.context_head import DialogueContextHead
 from mer_toolkit.data.sample import Batch, Sample, collate
-from mer_toolkit.model import ComposedModel, DataSpec
+from mer_toolkit.components.model import ComposedModel, DataSpec
 from mer_toolkit.testing import fresh_registry
 
 # (dialogue, position) of six utterances given out of order: dialogue x has 4, dialogue y has 2

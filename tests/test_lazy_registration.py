@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from mer_toolkit.errors import MerError, PluginError, UnknownComponentError
-from mer_toolkit.registry import Registries, Registry
+from mer_toolkit.plugins.registry import Registries, Registry
 from mer_toolkit.testing import fake_dist, fresh_registry, run_mer
 
 PART = '''
@@ -126,8 +126,10 @@ def test_every_module_of_a_builtin_part_package_is_registered(package: str) -> N
     registered = {e.origin.partition(":")[0] for k in ("encoder", "adapter", "fusion", "head", "loss", "dataset",
                                                        "protocol") for e in fresh_registry().kind(k).entries()}
     # LossOutput/TermLoss are used by every loss; recurrent holds the masked LSTM and dialogue-layout helpers
-    # that parts share; label_maps holds each source's documented label order
+    # that parts share; contracts, parts and model describe parts and assemble them into a model;
+    # label_maps holds each source's documented label order
     helpers = {"mer_toolkit.components.losses", "mer_toolkit.components.recurrent",
+               "mer_toolkit.components.contracts", "mer_toolkit.components.parts", "mer_toolkit.components.model",
                "mer_toolkit.data.datasets.label_maps"} & modules
     assert modules - registered - helpers == set(), "a module's parts are missing from the package's hook"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from mer_toolkit.metrics import HIGHER_IS_BETTER, EmotionMetrics, compute_metrics
+from mer_toolkit.run.metrics import HIGHER_IS_BETTER, EmotionMetrics, compute_metrics
 
 
 def one_hot(predicted: list[int], classes: int) -> torch.Tensor:

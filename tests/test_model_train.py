@@ -15,11 +15,11 @@ from mer_toolkit.data.corpus import Fold
 from mer_toolkit.data.datasets.demo import make_demo
 from mer_toolkit.data.sample import collate
 from mer_toolkit.errors import ConfigError, DataError, RunError
-from mer_toolkit.metrics import compute_metrics
-from mer_toolkit.model import ComposedModel, DataSpec
-from mer_toolkit.parts import PartOutput
+from mer_toolkit.run.metrics import compute_metrics
+from mer_toolkit.components.model import ComposedModel, DataSpec
+from mer_toolkit.components.parts import PartOutput
 from mer_toolkit.testing import accuracy_on, check_part, load_trained, make_tiny_batch, train_tiny
-from mer_toolkit.train import load_checkpoint
+from mer_toolkit.run.trainer import load_checkpoint
 
 SPEC = DataSpec({"text": 12, "audio": 16}, 4, list("abcd"), [2, 2, 2, 2])
 MODEL = {"encoders": {"text": "features", "audio": {"type": "features", "proj_dim": 8}},
@@ -194,9 +194,9 @@ def test_same_seed_gives_identical_metrics(tmp_path: Path) -> None:
 
 
 def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path: Path) -> None:
-    from mer_toolkit.build import check_section
+    from mer_toolkit.config.build import check_section
     from mer_toolkit.config import resolve_config
-    from mer_toolkit.experiment import load_corpus, make_folds, run_fold, select_dataset
+    from mer_toolkit.run.experiment import load_corpus, make_folds, run_fold, select_dataset
     from mer_toolkit.testing import fresh_registry
 
     reg = fresh_registry()
@@ -303,8 +303,8 @@ def test_feature_stride_averages_valid_steps_and_shortens_the_mask() -> None:
 
 
 def test_encoder_lr_gives_the_encoders_their_own_scheduled_step(mer_registry) -> None:
-    from mer_toolkit.sections import TrainConfig
-    from mer_toolkit.train import Trainer
+    from mer_toolkit.config.sections import TrainConfig
+    from mer_toolkit.run.trainer import Trainer
 
     model = ComposedModel.from_spec(MODEL, SPEC, mer_registry)
     encoder_ids = {id(p) for p in model.encoders.parameters()}

@@ -16,8 +16,8 @@ from mer_toolkit import hookimpl
 from mer_toolkit.cli.main import main
 from mer_toolkit.errors import ConfigError
 from mer_toolkit.plugins import PluginHost
-from mer_toolkit.published import find_published, read_published
-from mer_toolkit.report import markdown_table, summarize
+from mer_toolkit.results.published import find_published, read_published
+from mer_toolkit.results.report import markdown_table, summarize
 
 REPO = Path(__file__).resolve().parents[1]
 DISTRIBUTIONS = {REPO: mer_toolkit, REPO / "plugins" / "drkf": mer_drkf, REPO / "plugins" / "baselines": mer_baselines}

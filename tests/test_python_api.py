@@ -7,7 +7,7 @@ import torch
 
 import mer_toolkit
 from mer_toolkit.errors import UnknownComponentError
-from mer_toolkit.model import ComposedModel, DataSpec
+from mer_toolkit.components.model import ComposedModel, DataSpec
 from mer_toolkit.testing import make_tiny_batch
 
 
@@ -31,8 +31,8 @@ def test_validation_loss_is_the_models_own_loss() -> None:
     """With class weights, the loss that selection monitors is the weighted loss that training minimises."""
     from mer_toolkit.data.loader import make_loader
     from mer_toolkit.data.sample import Sample
-    from mer_toolkit.sections import TrainConfig
-    from mer_toolkit.train import Trainer
+    from mer_toolkit.config.sections import TrainConfig
+    from mer_toolkit.run.trainer import Trainer
 
     torch.manual_seed(0)
     spec = DataSpec({"text": 6}, 2, ["a", "b"], [9, 1])
@@ -47,3 +47,19 @@ def test_validation_loss_is_the_models_own_loss() -> None:
         plain = torch.nn.functional.cross_entropy(model(batch).logits, batch.labels)
     assert trainer.evaluate(make_loader(samples, 8, shuffle=False))["loss"] == pytest.approx(float(own), rel=1e-5)
     assert abs(float(own) - float(plain)) > 1e-3
+
+
+@pytest.mark.parametrize("old", sorted(__import__("mer_toolkit._moved", fromlist=["MOVED"]).MOVED))
+def test_moved_module_paths_still_import_with_a_warning_naming_the_new_path(old: str) -> None:
+    """``import mer_toolkit.train`` and friends give the module at its new path (the same object, so monkeypatching
+    either name patches both) and warn once with the path to use."""
+    import importlib
+    import sys
+
+    from mer_toolkit._moved import MOVED
+
+    new = importlib.import_module(MOVED[old])
+    sys.modules.pop(old, None)
+    with pytest.warns(DeprecationWarning, match=f"{old} moved to {MOVED[old]}"):
+        module = importlib.import_module(old)
+    assert module is new and module.__spec__.name == MOVED[old]

@@ -7,7 +7,7 @@ import functools
 import pytest
 
 from mer_toolkit.errors import PluginError, UnknownComponentError
-from mer_toolkit.registry import Registries, Registry
+from mer_toolkit.plugins.registry import Registries, Registry
 
 
 def test_decorator_and_call_forms_register_and_info() -> None:

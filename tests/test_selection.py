@@ -12,10 +12,10 @@ import torch
 
 from mer_toolkit.data.datasets.demo import make_demo
 from mer_toolkit.data.loader import make_loader
-from mer_toolkit.model import ComposedModel, DataSpec
-from mer_toolkit.sections import TrainConfig
+from mer_toolkit.components.model import ComposedModel, DataSpec
+from mer_toolkit.config.sections import TrainConfig
 from mer_toolkit.testing import fresh_registry
-from mer_toolkit.train import Trainer, load_checkpoint
+from mer_toolkit.run.trainer import Trainer, load_checkpoint
 
 SAMPLES = make_demo(dialogues=4).samples
 SPEC = DataSpec({"text": 32, "audio": 24}, 4, ["angry", "happy", "neutral", "sad"], [1, 1, 1, 1])

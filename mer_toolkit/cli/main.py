@@ -27,7 +27,7 @@ run `mer COMMAND --help` for the options and an example of each command."""
 def version_text() -> str:
     """The toolkit's version and each installed plugin's distribution and version (no plugin is imported)."""
     from .. import __version__
-    from ..plugins import installed_plugins
+    from ..plugins.host import installed_plugins
 
     lines = [f"mer-toolkit {__version__}"]
     lines += [f"{dist} {version} (plugin '{name}')" for name, dist, version in installed_plugins()]
@@ -35,7 +35,7 @@ def version_text() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from ..plugins import get_host
+    from ..plugins.host import get_host
 
     parser = argparse.ArgumentParser(
         prog="mer", description="Multimodal emotion recognition: train, compare and extend MER models.",

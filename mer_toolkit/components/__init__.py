@@ -5,7 +5,7 @@ Each is registered by import path, so listing them imports neither torch nor the
 
 from __future__ import annotations
 
-from ..hookspecs import hookimpl
+from ..plugins.hookspecs import hookimpl
 
 
 @hookimpl

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
-from ..parts import masked_mean, masked_stats, uniform_weights
+from .parts import masked_mean, masked_stats, uniform_weights
 
 __all__ = ["AttentiveStatsPool", "FeatureEncoder", "MaskedStandardize", "strided_mean"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..parts import PartOutput, masked_mean
+from .parts import PartOutput, masked_mean
 
 __all__ = ["ConcatFusion", "MeanFusion", "GatedSumFusion"]
 

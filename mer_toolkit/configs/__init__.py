@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..hookspecs import hookimpl
+from ..plugins.hookspecs import hookimpl
 
 MODELS_DIR = Path(__file__).parent / "models"
 

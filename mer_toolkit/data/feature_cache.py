@@ -30,13 +30,13 @@ import numpy as np
 import torch
 
 from .. import __version__
-from ..build import build_part
+from ..config.build import build_part
 from .corpus import Corpus
 from .feature_rows import FeatureRows
 from .loader import SampleDataset
 from .sample import Sample, Waveform, collate
 from ..errors import ConfigError, DataError
-from ..parts import takes_batch
+from ..components.parts import takes_batch
 
 __all__ = ["FORMAT_VERSION", "ExtractResult", "cache_root", "encoder_node", "feature_encoder", "input_modality",
            "fingerprint", "run_encoder", "extract", "load_cached", "apply_features", "cache_entries", "clear_cache",
@@ -325,7 +325,7 @@ def apply_features(corpus: Corpus, features: dict[str, Any], registry: Any, devi
 
     Features missing from the cache are computed first (on ``device``; ``auto`` = CUDA when available).
     """
-    from ..distributed import resolve_device
+    from ..run.distributed import resolve_device
 
     if not isinstance(features, dict):
         raise ConfigError(f"data.features must map modalities to encoders (e.g. {{text: minilm}}), got {features!r}")

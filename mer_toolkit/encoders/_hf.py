@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
-from ..parts import masked_mean
+from ..components.parts import masked_mean
 
 __all__ = ["HFEncoder", "load_pretrained", "pool_steps", "resolve_weights", "transformer_blocks", "weights_fingerprint"]
 

@@ -17,7 +17,7 @@ from torch import nn
 
 from ..data.sample import pad_sequences
 from ..errors import ConfigError
-from ..parts import masked_mean, masked_stats, uniform_weights
+from ..components.parts import masked_mean, masked_stats, uniform_weights
 from ._waveforms import batch_rate, prepare_waveforms
 
 __all__ = ["AcousticEncoder", "Fbank", "MFCC", "pool_frames"]

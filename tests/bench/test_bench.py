@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mer_toolkit.bench import BenchInterrupted, Cell, plan_grid, run_bench, write_bench_file
+from mer_toolkit.bench.runner import BenchInterrupted, Cell, plan_grid, run_bench, write_bench_file
 from mer_toolkit.errors import ConfigError
 from mer_toolkit.plugins import get_registry
-from mer_toolkit.report import summarize
+from mer_toolkit.results.report import summarize
 from mer_toolkit.results import read_records
-from mer_toolkit.stats import paired_test
+from mer_toolkit.results.stats import paired_test
 from mer_toolkit.testing import run_mer
-from mer_toolkit.train import load_checkpoint
+from mer_toolkit.run.trainer import load_checkpoint
 
 GRID = ["bench", "--model", "gated_mlp,concat_mlp", "--dataset", "demo", "--seeds", "2", "--epochs", "3",
         "--set", "data.dataset_options.dialogues=60"]

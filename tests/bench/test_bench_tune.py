@@ -11,7 +11,7 @@ import yaml
 pytest.importorskip("optuna")
 
 from mer_toolkit.cli.main import main  # noqa: E402
-from mer_toolkit.report import markdown_table, summarize  # noqa: E402
+from mer_toolkit.results.report import markdown_table, summarize  # noqa: E402
 from mer_toolkit.results import read_records  # noqa: E402
 
 

@@ -11,7 +11,7 @@ from mer_toolkit.data.corpus import Corpus
 from mer_toolkit.data.cross_corpus import read_label_map, restrict, shared_labels
 from mer_toolkit.data.sample import Sample
 from mer_toolkit.errors import ConfigError, DataError
-from mer_toolkit.report import summarize
+from mer_toolkit.results.report import summarize
 from mer_toolkit.results import read_records
 
 
@@ -55,7 +55,7 @@ def other_demo(**options) -> Corpus:
 
 
 def test_bench_cross_corpus_cells(tmp_path: Path) -> None:
-    from mer_toolkit.bench import plan_grid, run_bench
+    from mer_toolkit.bench.runner import plan_grid, run_bench
     from mer_toolkit.testing import fresh_registry
 
     reg = fresh_registry(entry_points=False)

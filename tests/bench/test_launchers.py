@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mer_toolkit.bench import plan_grid, run_bench
-from mer_toolkit.launchers import LaunchOptions
+from mer_toolkit.bench.runner import plan_grid, run_bench
+from mer_toolkit.bench.launchers import LaunchOptions
 from mer_toolkit.plugins import get_registry
 from mer_toolkit.results import read_records
 

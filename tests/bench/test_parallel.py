@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from mer_toolkit import launchers
-from mer_toolkit.bench import append_result, plan_grid
+from mer_toolkit.bench.runner import append_result, plan_grid
 from mer_toolkit.cli.main import main
-from mer_toolkit.launchers import LaunchOptions, _init_local_worker
+from mer_toolkit.bench.launchers import LaunchOptions, _init_local_worker
 from mer_toolkit.plugins import get_registry
 from mer_toolkit.results import read_records
 

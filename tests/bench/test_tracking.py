@@ -9,7 +9,7 @@ import pytest
 
 from mer_toolkit.cli.main import main
 from mer_toolkit.config import resolve_config
-from mer_toolkit.experiment import run_settings, select_dataset
+from mer_toolkit.run.experiment import run_settings, select_dataset
 from mer_toolkit.results import read_records
 from mer_toolkit.testing import fresh_registry
 

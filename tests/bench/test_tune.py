@@ -18,11 +18,11 @@ sqlalchemy = pytest.importorskip("sqlalchemy")
 from mer_toolkit.cli.main import main  # noqa: E402
 from mer_toolkit.config import resolve_config  # noqa: E402
 from mer_toolkit.errors import ConfigError  # noqa: E402
-from mer_toolkit.experiment import run_settings, select_dataset  # noqa: E402
+from mer_toolkit.run.experiment import run_settings, select_dataset  # noqa: E402
 from mer_toolkit.plugins import get_registry  # noqa: E402
-from mer_toolkit.search import check_space, find_search_space, load_search_space  # noqa: E402
+from mer_toolkit.bench.search import check_space, find_search_space, load_search_space  # noqa: E402
 from mer_toolkit.testing import fresh_registry  # noqa: E402
-from mer_toolkit.tune import default_storage, run_tune  # noqa: E402
+from mer_toolkit.bench.tune import default_storage, run_tune  # noqa: E402
 
 SMALL = ["data.dataset_options.dialogues=40"]
 
@@ -101,7 +101,7 @@ def test_tune_writes_study_table_plots_and_best_config(tuned: Path) -> None:
 
 
 def test_trials_never_see_the_test_split(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import mer_toolkit.experiment as experiment
+    import mer_toolkit.run.experiment as experiment
 
     seen: list[str] = []
     real = experiment.make_loader
@@ -113,7 +113,7 @@ def test_trials_never_see_the_test_split(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setattr(experiment, "make_loader", spy)
     reg = get_registry()
     res = run_tune("concat_mlp", "demo", reg, trials=1, out=tmp_path, overrides=SMALL, epochs=1, pruner="none")
-    from mer_toolkit.bench import plan_grid
+    from mer_toolkit.bench.runner import plan_grid
 
     (cell,) = plan_grid(["concat_mlp"], ["demo"], [1], reg, overrides=SMALL, epochs=1)
     assert res.fold == cell.fold.name and seen

@@ -13,8 +13,8 @@ from mer_toolkit.data.feature_cache import apply_features
 from mer_toolkit.data.loader import input_dims, make_loader
 from mer_toolkit.data.sample import Sample
 from mer_toolkit.errors import DataError
-from mer_toolkit.experiment import load_corpus
-from mer_toolkit.sections import DataConfig
+from mer_toolkit.run.experiment import load_corpus
+from mer_toolkit.config.sections import DataConfig
 
 
 def make_two_mics(root: str) -> Corpus:

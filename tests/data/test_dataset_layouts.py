@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mer_toolkit.data.datasets._common import detect_layout
-from mer_toolkit.dataset_choice import dataset_node
+from mer_toolkit.data.dataset_choice import dataset_node
 from mer_toolkit.errors import DataError
 from mer_toolkit.testing import fresh_registry
 

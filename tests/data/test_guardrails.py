@@ -11,7 +11,7 @@ from mer_toolkit.cli.commands.data_cmd import collect_stats
 from mer_toolkit.data.corpus import Fold
 from mer_toolkit.data.guardrails import check_fold
 from mer_toolkit.data.sample import Sample
-from mer_toolkit.report import markdown_table, summarize
+from mer_toolkit.results.report import markdown_table, summarize
 from mer_toolkit.testing import fresh_registry, train_tiny
 
 

@@ -12,8 +12,8 @@ import soundfile as sf
 
 from mer_toolkit.data.datasets.ravdess import RAVDESS_LABELS
 from mer_toolkit.errors import DataError
-from mer_toolkit.experiment import load_corpus, make_folds
-from mer_toolkit.sections import DataConfig
+from mer_toolkit.run.experiment import load_corpus, make_folds
+from mer_toolkit.config.sections import DataConfig
 from mer_toolkit.testing import assert_clean_error, fresh_registry, run_mer
 
 EXPECTED = {"neutral": 96, **{e: 192 for e in RAVDESS_LABELS[1:]}}

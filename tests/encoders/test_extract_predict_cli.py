@@ -127,13 +127,13 @@ def test_predict_sees_the_features_the_model_was_trained_on(corpus: Path, checkp
     import dataclasses
 
     from mer_toolkit.cli.commands.predict_cmd import predict
-    from mer_toolkit.build import check_section
+    from mer_toolkit.config.build import check_section
     from mer_toolkit.config import ResolvedConfig
     from mer_toolkit.data.sample import collate
-    from mer_toolkit.experiment import build_model, load_corpus
-    from mer_toolkit.model import DataSpec
+    from mer_toolkit.run.experiment import build_model, load_corpus
+    from mer_toolkit.components.model import DataSpec
     from mer_toolkit.plugins import get_registry
-    from mer_toolkit.train import load_checkpoint
+    from mer_toolkit.run.trainer import load_checkpoint
 
     monkeypatch.setenv("MER_CACHE_DIR", str(corpus / "cache"))
     reg = get_registry()

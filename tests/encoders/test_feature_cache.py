@@ -18,9 +18,9 @@ from mer_toolkit.data.loader import input_dims
 from mer_toolkit.data.sample import Sample, collate
 from mer_toolkit.encoders.hf_text import HFTextEncoder
 from mer_toolkit.errors import ConfigError, DataError, UnknownComponentError
-from mer_toolkit.experiment import load_corpus
+from mer_toolkit.run.experiment import load_corpus
 from mer_toolkit.data.feature_cache import apply_features, extract, load_cached
-from mer_toolkit.sections import DataConfig
+from mer_toolkit.config.sections import DataConfig
 
 TEXTS = ["i am so happy", "this is awful", "what a great day", "i am angry today", "the day is sad", ""]
 

@@ -10,7 +10,7 @@ import torch
 from hf_fixtures import save_tiny_speech_model
 from mer_toolkit.data.sample import Sample, Waveform, collate
 from mer_toolkit.errors import ConfigError, DataError
-from mer_toolkit.model import ComposedModel, DataSpec
+from mer_toolkit.components.model import ComposedModel, DataSpec
 
 
 def speech_batch(lengths: tuple[int, ...] = (9600, 4800, 300), rate: int = 16000) -> object:

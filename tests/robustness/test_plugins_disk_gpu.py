@@ -55,7 +55,7 @@ def test_full_disk_leaves_results_file_intact(tmp_path: Path, monkeypatch) -> No
         def __exit__(self, *exc: object) -> None:
             self.f.close()
 
-    import mer_toolkit.results as results
+    import mer_toolkit.results.records as results
 
     monkeypatch.setattr(results, "open", FullDisk, raising=False)
     with pytest.raises(OSError, match="No space left"):

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from mer_toolkit import hookimpl
-from mer_toolkit.parts import masked_mean
+from mer_toolkit.components.parts import masked_mean
 
 
 class MaxFusion(nn.Module):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from ...hookspecs import hookimpl
+from ...plugins.hookspecs import hookimpl
 
 
 @hookimpl

@@ -50,11 +50,11 @@ def tracking_overrides(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from ...bench import parse_shard, plan_grid, run_bench, tune_grid, write_bench_file
-    from ...launchers import LaunchOptions, parse_devices
-    from ...plugins import get_host, get_registry
-    from ...report import dedupe, markdown_table, summarize, write_plots, write_reports
-    from ...results import read_records
+    from ...bench.runner import parse_shard, plan_grid, run_bench, tune_grid, write_bench_file
+    from ...bench.launchers import LaunchOptions, parse_devices
+    from ...plugins.host import get_host, get_registry
+    from ...results.report import dedupe, markdown_table, summarize, write_plots, write_reports
+    from ...results.records import read_records
 
     reg = get_registry()
     args.set = [*args.set, *tracking_overrides(args)]

@@ -21,9 +21,9 @@ def _leaves(data: Any, prefix: str = "") -> list[tuple[str, Any]]:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from ...config import resolve_config
-    from ...dataset_choice import select_dataset
-    from ...plugins import get_registry
+    from ...config.loading import resolve_config
+    from ...data.dataset_choice import select_dataset
+    from ...plugins.host import get_registry
 
     cfg = resolve_config(args.target, get_registry(), args.set)
     if args.dataset:

@@ -11,8 +11,8 @@ from ..output import console, print_json, simple_table
 
 def load_corpus(dataset: str, root: str | None, options: dict[str, Any]) -> Any:
     """Read the dataset leniently (``strict=False``): problems are listed, not raised."""
-    from ...experiment import build_corpus, dataset_node
-    from ...plugins import get_registry
+    from ...run.experiment import build_corpus, dataset_node
+    from ...plugins.host import get_registry
 
     reg = get_registry()
     node: dict[str, Any] = dict(dataset_node(dataset))
@@ -37,8 +37,8 @@ def silent_audio(corpus: Any) -> list[str]:
 def collect_stats(dataset: str, root: str | None, protocol: str | None, options: dict[str, Any],
                   decode: bool = False) -> dict[str, Any]:
     """Read the dataset leniently and describe its folds; ``decode`` also reads every audio file for silence."""
-    from ...experiment import fold_guardrails
-    from ...plugins import get_registry
+    from ...run.experiment import fold_guardrails
+    from ...plugins.host import get_registry
 
     reg = get_registry()
     corpus = load_corpus(dataset, root, options)
@@ -72,7 +72,7 @@ def utterance_rows(corpus: Any, split: str | None = None) -> list[dict[str, Any]
 
     The split is the one of the dataset's default protocol when it makes a single fold, else the file's own.
     """
-    from ...plugins import get_registry
+    from ...plugins.host import get_registry
 
     splits: dict[str, str] = {}
     try:
@@ -94,7 +94,7 @@ def utterance_rows(corpus: Any, split: str | None = None) -> list[dict[str, Any]
 
 
 def _options(items: list[str]) -> dict[str, Any]:
-    from ...overrides import parse_override
+    from ...config.overrides import parse_override
 
     return dict(parse_override(item) for item in items)
 

@@ -14,8 +14,8 @@ from ..output import console, print_json, simple_table
 
 def _encoder_spec(text: str) -> Any:
     """An encoder name, an inline mapping ``{type: fbank, n_mels: 40}`` or a YAML file holding one."""
-    from ...config import load_yaml
-    from ...overrides import parse_override
+    from ...config.loading import load_yaml
+    from ...config.overrides import parse_override
 
     if text.strip().startswith("{"):
         node = parse_override(f"--encoder={text}")[1]
@@ -46,12 +46,12 @@ def _list_cache(as_json: bool) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from ...overrides import parse_override
-    from ...experiment import load_corpus
+    from ...config.overrides import parse_override
+    from ...run.experiment import load_corpus
     from ...data.feature_cache import clear_cache, extract, input_modality, progress_bar
-    from ...plugins import get_registry
-    from ...sections import DataConfig
-    from ...distributed import resolve_device
+    from ...plugins.host import get_registry
+    from ...config.sections import DataConfig
+    from ...run.distributed import resolve_device
 
     if args.clear:
         console.print(f"removed {clear_cache()} cached feature set(s)")

@@ -13,7 +13,7 @@ from ..output import console, print_json, simple_table
 
 def read_rows(args: argparse.Namespace) -> list[dict[str, str]]:
     """The utterances to label: one from --audio/--text, or every row of --csv (columns id, audio, text)."""
-    from ...inference import RAW_INPUTS
+    from ...run.inference import RAW_INPUTS
 
     if not args.csv:
         if not args.audio and args.text is None:
@@ -41,13 +41,13 @@ def read_rows(args: argparse.Namespace) -> list[dict[str, str]]:
 
 def predict(checkpoint: str, rows: list[dict[str, str]], device: str = "cpu") -> list[dict[str, Any]]:
     """Label and probabilities per row (``Predictor`` on the checkpoint)."""
-    from ...inference import Predictor
+    from ...run.inference import Predictor
 
     return Predictor.from_checkpoint(checkpoint, device=device).predict(rows)
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from ...distributed import resolve_device
+    from ...run.distributed import resolve_device
 
     res = predict(args.checkpoint, read_rows(args), str(resolve_device(args.device)))
     if args.json:

@@ -9,12 +9,12 @@ import platform
 from typing import Any
 
 from ...errors import PluginError, UnknownComponentError
-from ...registry import KINDS
+from ...plugins.registry import KINDS
 from ..output import console, print_json, simple_table
 
 
 def _host() -> Any:
-    from ...plugins import get_host
+    from ...plugins.host import get_host
 
     return get_host()
 
@@ -39,7 +39,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def _model_parts(reg: Any, name: str) -> dict[str, Any]:
     """The parts a registered model config uses, with where each is defined."""
-    from ...config import model_parts, part_type, resolve_config
+    from ...config.loading import model_parts, part_type, resolve_config
 
     cfg = resolve_config(name, reg)
     model = cfg.data.get("model") or {}

@@ -11,10 +11,10 @@ from ..output import console, print_json, simple_table
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from ...plugins import get_host
-    from ...report import METRICS, dedupe, markdown_table, summarize, write_plots, write_reports
-    from ...results import read_records
-    from ...stats import paired_test
+    from ...plugins.host import get_host
+    from ...results.report import METRICS, dedupe, markdown_table, summarize, write_plots, write_reports
+    from ...results.records import read_records
+    from ...results.stats import paired_test
 
     records: list[dict[str, Any]] = []
     for d in args.dirs:

@@ -27,9 +27,9 @@ def metrics_rows(records: list[dict[str, Any]]) -> list[list[Any]]:
 
 
 def _resolve(args: argparse.Namespace) -> Any:
-    from ...config import resolve_config
-    from ...dataset_choice import select_dataset
-    from ...plugins import get_registry
+    from ...config.loading import resolve_config
+    from ...data.dataset_choice import select_dataset
+    from ...plugins.host import get_registry
 
     target = args.config or args.model
     if not target:
@@ -41,16 +41,16 @@ def _resolve(args: argparse.Namespace) -> Any:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from ...build import check_section
-    from ...dataset_choice import dataset_label
-    from ...plugins import get_registry
+    from ...config.build import check_section
+    from ...data.dataset_choice import dataset_label
+    from ...plugins.host import get_registry
 
     reg = get_registry()
     cfg = _resolve(args)
     data_cfg = check_section("data", cfg.data.get("data"), cfg)
     check_section("train", cfg.data.get("train"), cfg)
-    from ...experiment import build_model, data_spec, load_corpus, make_folds, run_fold  # torch: only past the checks
-    from ...results import append_record
+    from ...run.experiment import build_model, data_spec, load_corpus, make_folds, run_fold  # torch: only past the checks
+    from ...results.records import append_record
 
     model_name = Path(args.config).stem if args.config else args.model
     out = Path(args.out or f"runs/train/{model_name}-{dataset_label(data_cfg.dataset)}-{time.strftime('%Y%m%d-%H%M%S')}")
@@ -87,19 +87,19 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from ...build import check_section
+    from ...config.build import check_section
     from ...data.loader import input_dims, make_loader
-    from ...dataset_choice import select_dataset
-    from ...experiment import load_corpus, make_folds
-    from ...inference import load_trained
-    from ...plugins import get_registry
-    from ...train import Trainer
+    from ...data.dataset_choice import select_dataset
+    from ...run.experiment import load_corpus, make_folds
+    from ...run.inference import load_trained
+    from ...plugins.host import get_registry
+    from ...run.trainer import Trainer
 
     reg = get_registry()
     trained = load_trained(args.checkpoint, reg)
     cfg, spec = trained.config.copy(), trained.spec
     if args.set:
-        from ...overrides import apply_overrides, parse_override
+        from ...config.overrides import apply_overrides, parse_override
 
         fixed = [o for o in args.set if parse_override(o)[0].split(".")[0] == "model"]
         if fixed:

@@ -11,9 +11,9 @@ from .bench_cmd import add_run_args, add_tracking_args, tracking_overrides
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
-    from ...experiment import dataset_label
-    from ...plugins import get_registry
-    from ...tune import run_tune, study_name
+    from ...run.experiment import dataset_label
+    from ...plugins.host import get_registry
+    from ...bench.tune import run_tune, study_name
 
     reg = get_registry()
     args.set = [*args.set, *tracking_overrides(args)]

@@ -8,7 +8,7 @@ hold audio files (``("audio",)`` when undeclared). A plugin's dataset declares t
 
 from __future__ import annotations
 
-from ...hookspecs import hookimpl
+from ...plugins.hookspecs import hookimpl
 
 
 @hookimpl

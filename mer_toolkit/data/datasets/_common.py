@@ -111,7 +111,7 @@ def detect_layout(path: str, registry: Any = None) -> str | None:
 def dataset_layouts(registry: Any = None) -> list[Any]:
     """Registry entries of the datasets that declare a release layout."""
     if registry is None:
-        from ...plugins import get_registry
+        from ...plugins.host import get_registry
 
         registry = get_registry()
     return [e for e in registry.dataset.entries() if e.extra.get("layout")]

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from mer_toolkit.components.adapters import mlp
-from mer_toolkit.parts import PartOutput, masked_mean
+from mer_toolkit.components.parts import PartOutput, masked_mean
 
 __all__ = ["LateFusion", "LogitsHead"]
 

@@ -17,7 +17,7 @@ import itertools
 import torch
 from torch import nn
 
-from mer_toolkit.parts import PartOutput, masked_mean
+from mer_toolkit.components.parts import PartOutput, masked_mean
 
 from mer_toolkit.components.recurrent import final_states, run_lstm
 

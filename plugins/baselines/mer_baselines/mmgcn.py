@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from mer_toolkit.data.sample import Batch
-from mer_toolkit.parts import masked_mean
+from mer_toolkit.components.parts import masked_mean
 
 from mer_toolkit.components.recurrent import DialogueLayout, run_lstm
 

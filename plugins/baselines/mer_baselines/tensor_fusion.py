@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from mer_toolkit.components.adapters import mlp
-from mer_toolkit.parts import masked_mean
+from mer_toolkit.components.parts import masked_mean
 
 from mer_toolkit.components.recurrent import final_states, run_lstm
 

@@ -13,12 +13,12 @@ from mer_baselines.mmgcn import MMGCN, angular_adjacency, speaker_ids
 from mer_baselines.mult import MulT
 from mer_baselines.tensor_fusion import LowRankFusion, TensorFusion
 from mer_toolkit.components.recurrent import DialogueLayout
-from mer_toolkit.build import check_section
+from mer_toolkit.config.build import check_section
 from mer_toolkit.config import resolve_config
 from mer_toolkit.data.datasets.demo import make_demo
 from mer_toolkit.data.sample import Sample, collate
-from mer_toolkit.experiment import select_dataset
-from mer_toolkit.model import ComposedModel, DataSpec
+from mer_toolkit.run.experiment import select_dataset
+from mer_toolkit.components.model import ComposedModel, DataSpec
 from mer_toolkit.testing import accuracy_on, check_part, fresh_registry, load_trained, make_tiny_batch, train_tiny
 
 MODELS = ["early_fusion", "late_fusion", "tfn", "lmf", "mult", "misa", "mmgcn"]

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mer_toolkit.data.sample import Batch
-from mer_toolkit.parts import PartOutput
+from mer_toolkit.components.parts import PartOutput
 
 __all__ = ["AttentionLayer", "FusionEmbeddings", "FusionEncoder", "mismatched_pairs", "pair_targets"]
 

@@ -22,7 +22,7 @@ from pytorch_metric_learning.losses import NTXentLoss
 from torch import nn
 
 from mer_toolkit.data.sample import Batch
-from mer_toolkit.parts import PartOutput, masked_mean
+from mer_toolkit.components.parts import PartOutput, masked_mean
 
 __all__ = ["ResidualAE", "LearnableTemperature", "ORL", "class_kl", "simclr_ntxent", "cross_ntxent"]
 

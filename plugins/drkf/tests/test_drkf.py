@@ -11,9 +11,10 @@ import torch.nn.functional as F
 
 from mer_drkf.fusion_encoder import FusionEncoder, mismatched_pairs, pair_targets
 from mer_drkf.orl import ORL, LearnableTemperature, ResidualAE, class_kl, cross_ntxent, simclr_ntxent
-from mer_toolkit.config import _leaf_paths, resolve_config
-from mer_toolkit.experiment import build_model
-from mer_toolkit.model import DataSpec
+from mer_toolkit.config import resolve_config
+from mer_toolkit.config.loading import _leaf_paths
+from mer_toolkit.run.experiment import build_model
+from mer_toolkit.components.model import DataSpec
 from mer_toolkit.testing import check_part, fresh_registry, make_tiny_batch, run_mer, train_tiny
 
 CONFIGS = ["drkf-e2e", "drkf-e2e-msp", "drkf-trimodal", "drkf-frames"]

@@ -9,7 +9,7 @@ import platform
 from pathlib import Path
 from typing import Any
 
-from .errors import DataError
+from ..errors import DataError
 
 __all__ = ["config_hash", "environment", "append_record", "read_records", "record_key"]
 
@@ -24,7 +24,7 @@ def environment(device: str) -> dict[str, Any]:
     """Library versions and device of a run."""
     import torch
 
-    from . import __version__
+    from .. import __version__
 
     versions = {"mer_toolkit": __version__, "torch": torch.__version__, "python": platform.python_version()}
     for mod in ("torchaudio", "transformers", "torchmetrics", "pytorch_metric_learning"):
@@ -48,7 +48,7 @@ def append_record(path: str | Path, record: dict[str, Any]) -> None:
 
     A crash or a full disk leaves either the old file or the new one, never a torn line.
     """
-    from .distributed import is_main
+    from ..run.distributed import is_main
 
     if not is_main():  # data-parallel runs: rank 0 writes the one record
         return

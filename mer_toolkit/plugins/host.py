@@ -25,7 +25,7 @@ from typing import Any
 import pluggy
 
 from . import hookspecs
-from .published import PublishedFigures, read_published
+from ..results.published import PublishedFigures, read_published
 from .registry import Registries
 
 __all__ = [
@@ -108,7 +108,7 @@ class PluginHost:
     # -- loading -----------------------------------------------------------------------------
     def load(self) -> None:
         """Load builtins, then entry-point plugins (unless disabled)."""
-        from . import __version__
+        from .. import __version__
 
         for modname in DEFAULT_PLUGINS:
             self._add(modname, "mer-toolkit", __version__, lambda m=modname: importlib.import_module(m),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 if TYPE_CHECKING:  # annotations only: checking a part's members needs no torch import
     import torch
@@ -106,4 +106,4 @@ def check_contract(kind: str, part: Any, name: str, where: str) -> Any:
         return part
     missing = [m for m in contract_members(contract) if not hasattr(part, m)]
     raise ConfigError(f"{where}: {kind} '{name}' built a {type(part).__name__} without {missing}; a {kind} "
-                      f"exposes {contract_members(contract)} (see mer_toolkit.contracts.{contract.__name__})")
+                      f"exposes {contract_members(contract)} (see mer_toolkit.components.contracts.{contract.__name__})")

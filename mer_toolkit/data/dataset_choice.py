@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .config import ResolvedConfig, _leaf_paths, _merge
-from .errors import DataError
-from .sections import DataConfig
+from ..config.loading import ResolvedConfig, _leaf_paths, _merge
+from ..errors import DataError
+from ..config.sections import DataConfig
 
 __all__ = ["MANIFEST_SUFFIXES", "dataset_audio", "dataset_label", "dataset_metric", "dataset_node", "select_dataset"]
 
@@ -32,7 +32,7 @@ def dataset_node(value: Any) -> Any:
     if isinstance(value, str) and value.endswith(MANIFEST_SUFFIXES):
         return {"type": "manifest", "path": value}
     if isinstance(value, str) and ("/" in value or value.startswith(".")):
-        from .data.datasets._common import dataset_layouts, detect_layout
+        from .datasets._common import dataset_layouts, detect_layout
 
         layout = detect_layout(value)
         if layout is None:
@@ -46,7 +46,7 @@ def dataset_node(value: Any) -> Any:
 def dataset_metric(node: Any, registry: Any = None) -> str:
     """The validation metric a dataset declares when it registers (``metric=``); ``wf1`` when it declares none."""
     if registry is None:
-        from .plugins import get_registry
+        from ..plugins.host import get_registry
 
         registry = get_registry()
     node = dataset_node(node)

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 __all__ = ["EpochTracker", "TensorBoardTracker", "MLflowTracker", "open_trackers", "epoch_scalars"]
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from .published import PublishedFigures, find_published
 
-from .data.guardrails import summarize_checks
+from ..data.guardrails import summarize_checks
 
 __all__ = ["METRICS", "dedupe", "summarize", "markdown_table", "write_reports", "write_plots"]
 
@@ -27,7 +27,7 @@ LABELS = {"wa": "WA", "ua": "UA", "wf1": "WF1", "macro_f1": "macro-F1"}
 
 def dedupe(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One record per (model, dataset, fold, seed, config hash); the last one written wins."""
-    from .results import record_key
+    from .records import record_key
 
     seen: dict[tuple, dict[str, Any]] = {}
     for r in records:

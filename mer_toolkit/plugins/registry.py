@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from .errors import PluginError, UnknownComponentError
+from ..errors import PluginError, UnknownComponentError
 
 __all__ = ["KINDS", "Entry", "Registry", "Registries", "StagedRegistries", "is_import_path"]
 

@@ -10,9 +10,9 @@ import types
 import typing
 from typing import Any
 
-from .config import ResolvedConfig
-from .contracts import check_contract
-from .errors import ConfigError, close_matches
+from .loading import ResolvedConfig
+from ..components.contracts import check_contract
+from ..errors import ConfigError, close_matches
 
 __all__ = ["build_part", "check_section", "check_kwargs"]
 

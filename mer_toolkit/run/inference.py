@@ -12,9 +12,9 @@ from typing import Any
 
 import torch
 
-from .config import ResolvedConfig
-from .errors import DataError, RunError
-from .model import ComposedModel, DataSpec
+from ..config.loading import ResolvedConfig
+from ..errors import DataError, RunError
+from ..components.model import ComposedModel, DataSpec
 
 __all__ = ["TrainedModel", "checkpoint_file", "load_trained", "Predictor"]
 
@@ -47,8 +47,8 @@ def checkpoint_file(path: str | Path) -> Path:
 def load_trained(checkpoint: str | Path, registry: Any = None, device: str | torch.device = "cpu") -> TrainedModel:
     """Rebuild the model a ``mer train``/``mer bench`` checkpoint was selected as, from its own config."""
     from .experiment import build_model
-    from .plugins import get_registry
-    from .train import load_checkpoint
+    from ..plugins.host import get_registry
+    from .trainer import load_checkpoint
 
     path = checkpoint_file(checkpoint)
     ck = load_checkpoint(path)
@@ -67,8 +67,8 @@ class Predictor:
 
     def __init__(self, trained: TrainedModel, registry: Any = None, device: str | torch.device = "cpu",
                  batch_size: int = 16) -> None:
-        from .data.feature_cache import feature_encoder
-        from .plugins import get_registry
+        from ..data.feature_cache import feature_encoder
+        from ..plugins.host import get_registry
 
         self.trained, self.device, self.batch_size = trained, device, batch_size
         self.model = trained.model.to(device).eval()
@@ -86,7 +86,7 @@ class Predictor:
         return cls(load_trained(checkpoint, device=device), device=device)
 
     def _sample(self, row: dict[str, str]) -> Any:
-        from .data.sample import Sample
+        from ..data.sample import Sample
 
         mods: dict[str, Any] = {}
         for m in self.needed:
@@ -103,9 +103,9 @@ class Predictor:
     @torch.no_grad()
     def probabilities(self, rows: list[dict[str, str]]) -> torch.Tensor:
         """Class probabilities ``[len(rows), C]``, in the order of ``rows``."""
-        from .data.loader import SampleDataset
-        from .data.sample import collate
-        from .data.feature_cache import run_encoder
+        from ..data.loader import SampleDataset
+        from ..data.sample import collate
+        from ..data.feature_cache import run_encoder
 
         samples, spec, probs = [self._sample(row) for row in rows], self.trained.spec, []
         for k in range(0, len(samples), self.batch_size):

@@ -20,10 +20,10 @@ from typing import Any
 
 import yaml
 
-from .config import resolve_config
-from .errors import ConfigError, MerError, RunError
-from .experiment import dataset_label, run_fold, run_settings, select_dataset
-from .metrics import HIGHER_IS_BETTER
+from ..config.loading import resolve_config
+from ..errors import ConfigError, MerError, RunError
+from ..run.experiment import dataset_label, run_fold, run_settings, select_dataset
+from ..run.metrics import HIGHER_IS_BETTER
 from .search import SearchSpace, as_overrides, check_space, find_search_space, load_search_space, nest
 
 __all__ = ["TuneResult", "TuneInterrupted", "run_tune", "study_name", "default_storage", "import_optuna"]
@@ -121,7 +121,7 @@ def run_tune(model: str, dataset: str, registry: Any, *, trials: int, out: Path,
              amp: str | None = None, root: str | None = None, fold: str | None = None, seed: int = 1,
              search: str | None = None, on_trial: Callable[[Any, Any], None] | None = None) -> TuneResult:
     """Run trials until the study holds ``trials`` finished (complete or pruned) ones; write the outputs."""
-    from .bench import plan_grid
+    from .runner import plan_grid
 
     optuna = import_optuna()
     if trials < 1:
@@ -181,7 +181,7 @@ def run_tune(model: str, dataset: str, registry: Any, *, trials: int, out: Path,
         callbacks.append(on_trial)
     try:
         if remaining > 0:
-            from .bench import stop_on_signals
+            from .runner import stop_on_signals
 
             with stop_on_signals(lambda: (stopped.append(True), the_study.stop())):
                 the_study.optimize(objective, n_trials=remaining, timeout=timeout, callbacks=callbacks,

@@ -19,15 +19,15 @@ from typing import Any
 
 import yaml
 
-from .config import ResolvedConfig, load_yaml, resolve_config
-from .overrides import apply_overrides
-from .data.corpus import Corpus, Fold
-from .data.cross_corpus import CrossCorpus, cross_fold, read_label_map, restrict, shared_labels
-from .errors import ConfigError, DataError, MerError, RunError
-from .experiment import dataset_label, load_corpus, make_folds, run_fold, run_settings, select_dataset
-from .data.feature_cache import folder_lock
+from ..config.loading import ResolvedConfig, load_yaml, resolve_config
+from ..config.overrides import apply_overrides
+from ..data.corpus import Corpus, Fold
+from ..data.cross_corpus import CrossCorpus, cross_fold, read_label_map, restrict, shared_labels
+from ..errors import ConfigError, DataError, MerError, RunError
+from ..run.experiment import dataset_label, load_corpus, make_folds, run_fold, run_settings, select_dataset
+from ..data.feature_cache import folder_lock
 from .launchers import LaunchOptions, launch
-from .results import append_record, read_records, record_key
+from ..results.records import append_record, read_records, record_key
 from .search import as_overrides
 
 __all__ = ["Cell", "BenchInterrupted", "parse_shard", "plan_grid", "tune_grid", "run_bench", "append_result"]

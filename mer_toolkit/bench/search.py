@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import MODEL_SLOTS, ResolvedConfig, load_yaml, part_type
-from .overrides import apply_overrides
-from .errors import ConfigError
+from ..config.loading import MODEL_SLOTS, ResolvedConfig, load_yaml, part_type
+from ..config.overrides import apply_overrides
+from ..errors import ConfigError
 
 __all__ = ["Param", "SearchSpace", "load_search_space", "find_search_space", "as_overrides", "nest"]
 

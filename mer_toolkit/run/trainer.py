@@ -20,12 +20,12 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from . import __version__
+from .. import __version__
 from .distributed import dist_info, resolve_device
-from .errors import ConfigError, RunError
+from ..errors import ConfigError, RunError
 from .metrics import HIGHER_IS_BETTER, compute_metrics
-from .model import ComposedModel
-from .sections import TrainConfig
+from ..components.model import ComposedModel
+from ..config.sections import TrainConfig
 
 __all__ = ["set_seed", "Trainer", "FitResult", "save_checkpoint", "load_checkpoint"]
 

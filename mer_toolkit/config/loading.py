@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 __all__ = ["ResolvedConfig", "load_yaml", "resolve_config", "part_type", "model_parts", "MODEL_SLOTS", "MODEL_KEYS"]
 

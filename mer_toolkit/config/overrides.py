@@ -11,9 +11,9 @@ from typing import Any
 
 import yaml
 
-from .config import (MODEL_KEYS, MODEL_SLOTS, TOP_LEVEL, ResolvedConfig, _drop_per_dataset, _leaf_paths, _merge,
+from .loading import (MODEL_KEYS, MODEL_SLOTS, TOP_LEVEL, ResolvedConfig, _drop_per_dataset, _leaf_paths, _merge,
                      _safe_load, part_type)
-from .errors import ConfigError, close_matches
+from ..errors import ConfigError, close_matches
 
 __all__ = ["parse_override", "apply_overrides"]
 

@@ -16,18 +16,18 @@ from typing import Any
 
 import yaml
 
-from .build import build_part, check_section
-from .config import ResolvedConfig
-from .data.corpus import Corpus, Fold
-from .data.loader import input_dims, make_loader
-from .dataset_choice import dataset_audio, dataset_label, dataset_node, select_dataset
+from ..config.build import build_part, check_section
+from ..config.loading import ResolvedConfig
+from ..data.corpus import Corpus, Fold
+from ..data.loader import input_dims, make_loader
+from ..data.dataset_choice import dataset_audio, dataset_label, dataset_node, select_dataset
 from .distributed import is_main
-from .errors import ConfigError, DataError
-from .model import ComposedModel, DataSpec
-from .results import config_hash, environment
-from .sections import DataConfig, TrainConfig
+from ..errors import ConfigError, DataError
+from ..components.model import ComposedModel, DataSpec
+from ..results.records import config_hash, environment
+from ..config.sections import DataConfig, TrainConfig
 from .tracking import open_trackers
-from .train import Trainer, load_checkpoint, set_seed
+from .trainer import Trainer, load_checkpoint, set_seed
 
 __all__ = ["select_dataset", "build_corpus", "load_corpus", "make_folds", "data_spec", "run_settings", "RunSettings", "run_fold",
            "build_model", "dataset_label"]
@@ -56,7 +56,7 @@ def load_corpus(data_cfg: DataConfig, registry: Any, where: str = "data.dataset"
     if not corpus.samples:
         raise DataError(f"dataset '{corpus.name}' ({corpus.source}) has no utterances")
     if data_cfg.features:
-        from .data.feature_cache import apply_features
+        from ..data.feature_cache import apply_features
 
         corpus = apply_features(corpus, data_cfg.features, registry)
     corpus.check_features()
@@ -86,7 +86,7 @@ def make_folds(corpus: Corpus, data_cfg: DataConfig, registry: Any) -> list[Fold
 
 def fold_guardrails(fold: Fold, registry: Any) -> dict[str, Any]:
     """The fold's guardrail checks against its protocol's claims (an unregistered protocol claims nothing)."""
-    from .data.guardrails import check_fold
+    from ..data.guardrails import check_fold
 
     claims = fold.protocol in registry.protocol.names() and registry.protocol.get(fold.protocol).speaker_independent
     return check_fold(fold, bool(claims))

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, MerError
+from ..errors import ConfigError, MerError
 
 __all__ = ["LaunchOptions", "LAUNCHERS", "launch", "run_cell", "cpu_count", "parse_devices"]
 
@@ -105,8 +105,8 @@ def run_cell(payload: bytes) -> tuple[str, Any]:
     """Train one cell in this process: ``('done', record)`` or ``('failed', message)``."""
     import torch
 
-    from .experiment import run_fold
-    from .plugins import get_registry
+    from ..run.experiment import run_fold
+    from ..plugins.host import get_registry
 
     cell, out, resume, epochs, device, amp, threads = _ReferenceUnpickler(io.BytesIO(payload)).load()
     torch.set_num_threads(threads)

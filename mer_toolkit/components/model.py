@@ -14,11 +14,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from .components.losses import TermLoss
-from .build import build_part
-from .config import MODEL_KEYS, ResolvedConfig
-from .data.sample import Batch
-from .errors import ConfigError, RunError
+from .losses import TermLoss
+from ..config.build import build_part
+from ..config.loading import MODEL_KEYS, ResolvedConfig
+from ..data.sample import Batch
+from ..errors import ConfigError, RunError
 from .parts import PartOutput, as_part_output, takes_batch
 
 __all__ = ["DataSpec", "ModelOutput", "ComposedModel", "MODEL_KEYS"]
