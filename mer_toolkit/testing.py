@@ -102,7 +102,7 @@ def train_tiny(config: str | dict[str, Any], run_dir: Path, *, dataset: str = "d
                registry: Registries | None = None, overrides: Sequence[str] = (), seed: int = 0) -> dict[str, Any]:
     """Train ``config`` (registered name, YAML path or mapping) for a few epochs; returns the run record."""
     from .config.build import check_section
-    from .config.loading import resolve_config
+    from .config import resolve_config
     from .run.experiment import load_corpus, make_folds, run_fold, select_dataset
 
     reg = registry or fresh_registry(entry_points=True)

@@ -145,3 +145,27 @@ def test_null_reaches_only_parameters_that_admit_none(mer_registry) -> None:
                       path="model.adapters.audio", inferred={"in_dim": 8})
     assert (part.pad, part.scale, part.in_dim) == (None, 2.0, 8)  # null: off / the default / still inferred
     assert build_part("adapter", {"type": "padded"}, mer_registry, path="a", inferred={"in_dim": 8}).pad == 1.0
+
+
+@pytest.mark.parametrize("key,value,allowed", [
+    ("amp", "of", "['off', 'bf16', 'fp16']"), ("monitor", "acc", "['wa', 'ua', 'wf1', 'macro_f1', 'loss']"),
+    ("optimizer", "adagrad", "['adamw', 'adam', 'sgd']"), ("scheduler", "step", "['cosine', 'linear', 'constant']")])
+def test_a_closed_choice_is_checked_when_the_config_loads(tmp_path: Path, mer_registry, key: str, value: str,
+                                                          allowed: str) -> None:
+    """A wrong value fails at load, before any data is read, naming the file and line where it was written."""
+    path = write(tmp_path, "mine.yaml", f"_base_: concat_mlp\ntrain:\n  lr: 0.001\n  {key}: {value}\n")
+    with pytest.raises(ConfigError) as err:
+        resolve_config(str(path), mer_registry)
+    assert str(err.value).startswith(f"{path}:4: train.{key} = '{value}' is not one of {allowed}")
+    with pytest.raises(ConfigError, match=rf"--set: data.batch_by = 'turn' is not one of \['utterance', 'dialogue'\]"):
+        resolve_config("concat_mlp", mer_registry, ["data.batch_by=turn"])
+
+
+def test_a_section_built_in_python_is_held_to_the_same_choices() -> None:
+    from mer_toolkit.config.sections import DataConfig, TrainConfig
+
+    with pytest.raises(ConfigError, match=r"train.amp = False is not one of \['off', 'bf16', 'fp16'\]"):
+        TrainConfig(amp=False)
+    with pytest.raises(ConfigError, match="data.batch_by"):
+        DataConfig(batch_by="turn")
+    assert TrainConfig(amp="bf16", monitor="loss").amp == "bf16"

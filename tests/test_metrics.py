@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from mer_toolkit.run.metrics import HIGHER_IS_BETTER, EmotionMetrics, compute_metrics
+from mer_toolkit.config.metrics import MONITORS, is_better, metric_direction
+from mer_toolkit.run.metrics import EmotionMetrics, compute_metrics
 
 
 def one_hot(predicted: list[int], classes: int) -> torch.Tensor:
@@ -48,4 +49,9 @@ def test_values_are_rounded_to_four_decimals() -> None:
 
 
 def test_only_the_loss_is_minimised() -> None:
-    assert HIGHER_IS_BETTER == {"wa": True, "ua": True, "wf1": True, "macro_f1": True, "loss": False}
+    assert {m: metric_direction(m) for m in MONITORS} == {"wa": "maximize", "ua": "maximize", "wf1": "maximize",
+                                                          "macro_f1": "maximize", "loss": "minimize"}
+    assert is_better(0.4, 0.5, "loss") and not is_better(0.4, 0.5, "ua") and is_better(0.1, None, "wf1")
+    assert not is_better(0.5, 0.5, "ua") and not is_better(0.5, 0.5, "loss")  # ties keep the earlier epoch
+    with pytest.raises(KeyError, match="acc"):
+        metric_direction("acc")

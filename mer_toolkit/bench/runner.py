@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from ..config.loading import ResolvedConfig, load_yaml, resolve_config
+from ..config import ResolvedConfig, load_yaml, resolve_config
 from ..config.overrides import apply_overrides
 from ..data.corpus import Corpus, Fold
 from ..data.cross_corpus import CrossCorpus, cross_fold, read_label_map, restrict, shared_labels

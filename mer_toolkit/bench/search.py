@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config.loading import MODEL_SLOTS, ResolvedConfig, load_yaml, part_type
+from ..config.loading import ResolvedConfig, load_yaml
+from ..config.tree import MODEL_SLOTS, part_type
 from ..config.overrides import apply_overrides
 from ..errors import ConfigError
 

@@ -20,10 +20,11 @@ from typing import Any
 
 import yaml
 
-from ..config.loading import resolve_config
+from ..config import resolve_config
+from ..config.overrides import parse_override
 from ..errors import ConfigError, MerError, RunError
 from ..run.experiment import dataset_label, run_fold, run_settings, select_dataset
-from ..run.metrics import HIGHER_IS_BETTER
+from ..config.metrics import metric_direction
 from .search import SearchSpace, as_overrides, check_space, find_search_space, load_search_space, nest
 
 __all__ = ["TuneResult", "TuneInterrupted", "run_tune", "study_name", "default_storage", "import_optuna"]
@@ -133,7 +134,7 @@ def run_tune(model: str, dataset: str, registry: Any, *, trials: int, out: Path,
     check_space(space, cfg, registry)
     settings = run_settings(cfg, seed, epochs, device, amp)
     monitor = settings.train.monitor
-    direction = "maximize" if HIGHER_IS_BETTER[monitor] else "minimize"
+    direction = metric_direction(monitor)
     storage = storage or default_storage(out)
     name = study or study_name(model, dataset)
     startup = max(1, min(10, trials // 2))
@@ -245,10 +246,7 @@ def write_outputs(study: Any, out: Path, model: str, overrides: list[str], space
     if not complete:
         return
     best = study.best_trial
-    user = {}
-    for text in overrides:
-        key, _, value = text.partition("=")
-        user[key.strip()] = yaml.safe_load(value) if value.strip() else None
+    user = dict(parse_override(text) for text in overrides)  # the same YAML 1.2 reading as --set itself
     base = model if not Path(model).is_file() else str(Path(model).resolve())
     config = {"_base_": base, **nest({**user, **_params(best, space)})}
     header = (f"# best of {len(trials)} trials of study '{study.study_name}': trial {best.number}, "

@@ -16,7 +16,8 @@ from torch import nn
 
 from .losses import TermLoss
 from ..config.build import build_part
-from ..config.loading import MODEL_KEYS, ResolvedConfig
+from ..config.loading import ResolvedConfig
+from ..config.tree import MODEL_KEYS
 from ..data.sample import Batch
 from ..errors import ConfigError, RunError
 from .parts import PartOutput, as_part_output, takes_batch

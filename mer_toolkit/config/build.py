@@ -8,13 +8,15 @@ from __future__ import annotations
 import inspect
 import types
 import typing
+from collections.abc import Callable
 from typing import Any
 
 from .loading import ResolvedConfig
+from .sections import SECTIONS, choices
 from ..components.contracts import check_contract
 from ..errors import ConfigError, close_matches
 
-__all__ = ["build_part", "check_section", "check_kwargs"]
+__all__ = ["build_part", "check_section", "check_sections", "check_kwargs"]
 
 
 def _type_ok(value: Any, annotation: Any) -> bool:
@@ -47,8 +49,10 @@ def _type_ok(value: Any, annotation: Any) -> bool:
     return True
 
 
-def check_kwargs(target: Any, kwargs: dict[str, Any], path: str, where: str, what: str) -> None:
-    """Unknown, missing or mistyped keyword arguments of ``target`` → one ``ConfigError``."""
+def check_kwargs(target: Any, kwargs: dict[str, Any], path: str, where: str, what: str,
+                 where_of: Callable[[str], str] | None = None) -> None:
+    """Unknown, missing or mistyped keyword arguments of ``target`` → one ``ConfigError``; ``where_of(key)`` gives
+    a key's own ``file:line`` where it is known (a wrong value is reported where it was written)."""
     try:
         sig = inspect.signature(target)
     except (TypeError, ValueError):
@@ -70,13 +74,21 @@ def check_kwargs(target: Any, kwargs: dict[str, Any], path: str, where: str, wha
             continue
         ann = hints_.get(k, p.annotation)
         if v is not None and not _type_ok(v, ann):
-            raise ConfigError(f"{where}: {path + '.' if path else ''}{k} = {v!r} has the wrong type for {what}; "
-                              f"expected {getattr(ann, '__name__', None) or ann}")
+            raise ConfigError(f"{where_of(k) if where_of else where}: {path + '.' if path else ''}{k} = {v!r} "
+                              f"{_expected(ann)} for {what}")
     missing = sorted(n for n, p in params.items() if p.default is p.empty
                      and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and n not in kwargs and n != "self")
     if missing:
         raise ConfigError(f"{where}: {what} needs the key(s) {[f'{path}.{m}' if path else m for m in missing]}, "
                           "which are not set")
+
+
+def _expected(annotation: Any) -> str:
+    """``is not one of [...]`` for a closed choice, else the wrong-type text."""
+    allowed = choices(annotation)
+    if allowed:
+        return f"is not one of {list(allowed)}"
+    return f"has the wrong type; expected {getattr(annotation, '__name__', None) or annotation}"
 
 
 def _admits_none(target: Any, name: str) -> bool:
@@ -142,12 +154,16 @@ def build_part(kind: str, node: Any, registry: Any, *, path: str, cfg: ResolvedC
 
 def check_section(name: str, values: Any, cfg: ResolvedConfig) -> Any:
     """Validate a ``train``/``data`` section against its dataclass and return the instance."""
-    from .sections import SECTIONS
-
     cls = SECTIONS[name]
     if values is None:
         values = {}
     if not isinstance(values, dict):
         raise ConfigError(f"{cfg.where(name)}: '{name}' must be a mapping, got {type(values).__name__}")
-    check_kwargs(cls, values, name, cfg.where(name), f"section '{name}'")
+    check_kwargs(cls, values, name, cfg.where(name), f"section '{name}'", where_of=lambda k: cfg.where(f"{name}.{k}"))
     return cls(**values)
+
+
+def check_sections(cfg: ResolvedConfig) -> None:
+    """Check every section of ``cfg`` (unknown keys, types, closed choices) without building anything."""
+    for name in SECTIONS:
+        check_section(name, cfg.data.get(name), cfg)

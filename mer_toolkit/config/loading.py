@@ -1,5 +1,5 @@
 """YAML configs: safe loading, ``_base_`` inheritance and provenance (``overrides.py`` applies ``--set``,
-``build.py`` checks and builds parts and sections).
+``build.py`` checks and builds parts and sections, ``tree.py`` holds the merging rules).
 
 A run config has three sections: ``model`` (a ComposedModel spec), ``data`` and ``train`` (see
 ``DataConfig`` / ``TrainConfig``); ``per_dataset: {name: {...}}`` holds overrides applied when that
@@ -20,17 +20,9 @@ from typing import Any
 import yaml
 
 from ..errors import ConfigError
+from .tree import BASE_KEY, TOP_LEVEL, drop_per_dataset, leaf_paths, merge
 
-__all__ = ["ResolvedConfig", "load_yaml", "resolve_config", "part_type", "model_parts", "MODEL_SLOTS", "MODEL_KEYS"]
-
-BASE_KEY = "_base_"
-DELETE_KEY = "_delete_"
-TOP_LEVEL = ("model", "data", "train", "per_dataset", "description")
-# The model's part slots, described once: config key → (registry kind, whether it maps names to parts).
-MODEL_SLOTS: dict[str, tuple[str, bool]] = {"encoders": ("encoder", True), "adapters": ("adapter", True),
-                                            "interaction": ("interaction", False), "fusion": ("fusion", False),
-                                            "heads": ("head", True), "loss": ("loss", False)}
-MODEL_KEYS = (*MODEL_SLOTS, "main_head", "loss_weights")
+__all__ = ["ResolvedConfig", "safe_load", "load_yaml", "load_config"]
 
 
 @dataclass
@@ -84,7 +76,7 @@ _Loader.add_implicit_resolver(
 )
 
 
-def _safe_load(text: str) -> Any:
+def safe_load(text: str) -> Any:
     return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader subclass
 
 
@@ -110,7 +102,7 @@ def load_yaml(path: str | Path) -> tuple[dict[str, Any], dict[str, str]]:
         raise ConfigError(f"config file '{path}' cannot be read: {err}") from err
     try:
         node = yaml.compose(text, Loader=_Loader)
-        data = _safe_load(text)
+        data = safe_load(text)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         pos = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
@@ -130,64 +122,6 @@ def load_yaml(path: str | Path) -> tuple[dict[str, Any], dict[str, str]]:
 
 # --------------------------------------------------------------------------------------------
 # merging
-def part_type(node: Any) -> str | None:
-    """The ``type`` of a part node (a bare string names the type)."""
-    if isinstance(node, str):
-        return node
-    if isinstance(node, dict):
-        t = node.get("type")
-        return t if isinstance(t, str) else None
-    return None
-
-
-def model_parts(model: dict[str, Any]) -> list[tuple[str, str, Any]]:
-    """``(kind, slot path, node)`` of every part a ``model:`` mapping names, in build order (loss: cross_entropy
-    when unset)."""
-    out = []
-    for key, (kind, named) in MODEL_SLOTS.items():
-        node = model.get(key) or ("cross_entropy" if key == "loss" else None)
-        if named:
-            out += [(kind, f"{key}.{name}", n) for name, n in (node or {}).items()]
-        elif node:
-            out.append((kind, key, node))
-    return out
-
-
-def _merge(base: Any, child: Any) -> Any:
-    if isinstance(child, dict) and child.get(DELETE_KEY):
-        return {k: copy.deepcopy(v) for k, v in child.items() if k != DELETE_KEY}
-    if isinstance(base, dict) and isinstance(child, dict):
-        if "type" in child and part_type(base) not in (None, part_type(child)):
-            return copy.deepcopy(child)
-        out = copy.deepcopy(base)
-        for k, v in child.items():
-            out[k] = _merge(base[k], v) if k in base else copy.deepcopy(v)
-        return out
-    if isinstance(base, str) and isinstance(child, dict) and "type" not in child:
-        return _merge({"type": base}, child)
-    return copy.deepcopy(child)
-
-
-def _leaf_paths(data: Any, prefix: str = "") -> list[str]:
-    if isinstance(data, dict) and data:
-        out = [prefix] if prefix else []
-        for k, v in data.items():
-            out += _leaf_paths(v, f"{prefix}.{k}" if prefix else str(k))
-        return out
-    return [prefix] if prefix else []
-
-
-def _drop_per_dataset(data: dict[str, Any], path: str) -> None:
-    """A value set by a more derived config (or ``--set``) beats the per-dataset values of its bases."""
-    for entry in (data.get("per_dataset") or {}).values():
-        keys = path.split(".")
-        node = entry
-        for k in keys[:-1]:
-            node = node.get(k) if isinstance(node, dict) else None
-        if isinstance(node, dict):
-            node.pop(keys[-1], None)
-
-
 def _resolve_source(ref: str, relative_to: Path | None, registry: Any) -> tuple[dict[str, Any], dict[str, str], str]:
     """Load a ``_base_`` reference: a path (relative to the including file) or a registered model."""
     candidates = []
@@ -208,7 +142,7 @@ def _resolve_source(ref: str, relative_to: Path | None, registry: Any) -> tuple[
         return data, origins, str(Path(spec).resolve())
     if isinstance(spec, dict):
         data = copy.deepcopy(spec)
-        return data, {p: f"model '{ref}' ({entry.source})" for p in _leaf_paths(data)}, f"model:{ref}"
+        return data, {p: f"model '{ref}' ({entry.source})" for p in leaf_paths(data)}, f"model:{ref}"
     raise ConfigError(f"model '{ref}' from {entry.source} is a {type(spec).__name__}; a registered model must be "
                       "a YAML path or a config mapping")
 
@@ -232,20 +166,20 @@ def _resolve(data: dict[str, Any], origins: dict[str, str], here: Path | None, i
         bdata, borigins, bident = _resolve_source(ref, here, registry)
         bpath = Path(bident) if not bident.startswith("model:") else None
         bdata, borigins = _resolve(bdata, borigins, bpath, bident, chain + [ident], registry)
-        merged = _merge(merged, bdata)
+        merged = merge(merged, bdata)
         merged_origins.update(borigins)
-    derived = _leaf_paths({k: v for k, v in data.items() if k != "per_dataset"})
+    derived = leaf_paths({k: v for k, v in data.items() if k != "per_dataset"})
     for path in derived:
         if not any(p.startswith(path + ".") for p in derived):  # a mapping merges: only its values win
-            _drop_per_dataset(merged, path)
-    merged = _merge(merged, data)
+            drop_per_dataset(merged, path)
+    merged = merge(merged, data)
     origins.pop(BASE_KEY, None)
     merged_origins.update(origins)
     return merged, merged_origins
 
 
-def resolve_config(ref: str | dict[str, Any], registry: Any, overrides: list[str] | None = None) -> ResolvedConfig:
-    """Load a config file or registered model, resolve ``_base_`` chains and apply ``--set`` overrides."""
+def load_config(ref: str | dict[str, Any], registry: Any) -> ResolvedConfig:
+    """Load a config file, registered model or inline mapping and resolve its ``_base_`` chain (no overrides)."""
     if isinstance(ref, dict):
         data, origins, ident, here = copy.deepcopy(ref), {}, "<inline>", None
     else:
@@ -255,9 +189,4 @@ def resolve_config(ref: str | dict[str, Any], registry: Any, overrides: list[str
     unknown = sorted(k for k in data if k not in TOP_LEVEL)
     if unknown:
         raise ConfigError(f"{ident}: unknown top-level key(s) {unknown}; allowed: {list(TOP_LEVEL)}")
-    cfg = ResolvedConfig(data, origins, name=ident)
-    if overrides:
-        from .overrides import apply_overrides
-
-        apply_overrides(cfg, overrides)
-    return cfg
+    return ResolvedConfig(data, origins, name=ident)

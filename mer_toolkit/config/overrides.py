@@ -11,8 +11,9 @@ from typing import Any
 
 import yaml
 
-from .loading import (MODEL_KEYS, MODEL_SLOTS, TOP_LEVEL, ResolvedConfig, _drop_per_dataset, _leaf_paths, _merge,
-                     _safe_load, part_type)
+from .loading import ResolvedConfig, safe_load
+from .sections import SECTIONS
+from .tree import MODEL_KEYS, MODEL_SLOTS, TOP_LEVEL, drop_per_dataset, leaf_paths, merge, part_type
 from ..errors import ConfigError, close_matches
 
 __all__ = ["parse_override", "apply_overrides"]
@@ -24,7 +25,7 @@ def parse_override(text: str) -> tuple[str, Any]:
     if not sep or not key.strip():
         raise ConfigError(f"--set '{text}': expected KEY.PATH=VALUE (e.g. --set train.lr=3e-4)")
     try:
-        value = _safe_load(raw) if raw.strip() else None
+        value = safe_load(raw) if raw.strip() else None
     except yaml.YAMLError as err:
         raise ConfigError(f"--set '{text}': the value is not valid YAML ({err})") from None
     return key.strip(), value
@@ -32,8 +33,6 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 def _allowed_keys(parent: str) -> list[str]:
     """Keys a section or the model mapping accepts even when the config does not set them yet."""
-    from .sections import SECTIONS
-
     if not parent:
         return list(TOP_LEVEL)
     if parent in SECTIONS:
@@ -80,9 +79,9 @@ def apply_overrides(cfg: ResolvedConfig, overrides: list[str], origin: str = "--
             hint = close_matches(last, known, 1)
             raise ConfigError(f"--set {path}: '{parent or '<top>'}' has no key '{last}'"
                               f"{'; did you mean ' + repr(hint[0]) + '?' if hint else ''} Allowed keys: {known}")
-        node[last] = _merge(node[last], value) if isinstance(value, dict) and last in node else value
+        node[last] = merge(node[last], value) if isinstance(value, dict) and last in node else value
         if keys[0] != "per_dataset":
-            _drop_per_dataset(cfg.data, path)
+            drop_per_dataset(cfg.data, path)
         cfg.origins[path] = origin
-        for p in _leaf_paths(value, path):
+        for p in leaf_paths(value, path):
             cfg.origins[p] = origin

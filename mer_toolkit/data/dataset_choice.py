@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..config.loading import ResolvedConfig, _leaf_paths, _merge
+from ..config.loading import ResolvedConfig
+from ..config.tree import leaf_paths, merge
 from ..errors import DataError
 from ..config.sections import DataConfig
 
@@ -82,9 +83,9 @@ def select_dataset(cfg: ResolvedConfig, dataset: str | None, origin: str = "--da
     name = dataset_label(node)
     extra = (cfg.data.get("per_dataset") or {}).get(name)
     if extra:
-        cfg.data = _merge(cfg.data, extra)
+        cfg.data = merge(cfg.data, extra)
         prefix = f"per_dataset.{name}."
-        cfg.origins.update({p: cfg.origins[prefix + p] for p in _leaf_paths(extra) if prefix + p in cfg.origins})
+        cfg.origins.update({p: cfg.origins[prefix + p] for p in leaf_paths(extra) if prefix + p in cfg.origins})
     train = cfg.data.setdefault("train", {})
     if isinstance(train, dict) and train.get("monitor") is None:
         train["monitor"] = dataset_metric(node, registry)

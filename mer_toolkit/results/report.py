@@ -15,14 +15,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..config.metrics import LABELS, METRICS, metric_direction
+from ..data.guardrails import summarize_checks
 from .published import PublishedFigures, find_published
 
-from ..data.guardrails import summarize_checks
-
-__all__ = ["METRICS", "dedupe", "summarize", "markdown_table", "write_reports", "write_plots"]
-
-METRICS = ("wa", "ua", "wf1", "macro_f1")
-LABELS = {"wa": "WA", "ua": "UA", "wf1": "WF1", "macro_f1": "macro-F1"}
+__all__ = ["dedupe", "summarize", "markdown_table", "write_reports", "write_plots"]
 
 
 def dedupe(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -190,7 +187,7 @@ def write_plots(records: list[dict[str, Any]], rows: list[dict[str, Any]], out: 
         fig.savefig(written[-1], dpi=110)
         plt.close(fig)
 
-        best = max(recs, key=lambda r: r["metrics"]["val"][r.get("selection", "val.wf1").split(".")[-1]])
+        best = _best_on_validation(recs)
         conf = best["metrics"]["test"]["confusion"]
         fig, ax = plt.subplots(figsize=(4.2, 3.8))
         ax.imshow(conf, cmap="Blues")
@@ -207,3 +204,10 @@ def write_plots(records: list[dict[str, Any]], rows: list[dict[str, Any]], out: 
         fig.savefig(written[-1], dpi=110)
         plt.close(fig)
     return written
+
+
+def _best_on_validation(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The record whose selection metric is best on validation (lowest when it selects on the loss)."""
+    monitor = records[0].get("selection", "val.wf1").split(".")[-1]
+    sign = -1 if metric_direction(monitor) == "minimize" else 1
+    return max(records, key=lambda r: sign * r["metrics"]["val"][monitor])

@@ -15,9 +15,7 @@ from torchmetrics.classification import (
     MulticlassF1Score,
 )
 
-__all__ = ["EmotionMetrics", "HIGHER_IS_BETTER", "compute_metrics"]
-
-HIGHER_IS_BETTER = {"wa": True, "ua": True, "wf1": True, "macro_f1": True, "loss": False}
+__all__ = ["EmotionMetrics", "compute_metrics"]
 
 
 class EmotionMetrics:

@@ -23,7 +23,8 @@ from torch.utils.data import DataLoader
 from .. import __version__
 from .distributed import dist_info, resolve_device
 from ..errors import ConfigError, RunError
-from .metrics import HIGHER_IS_BETTER, compute_metrics
+from ..config.metrics import is_better
+from .metrics import compute_metrics
 from ..components.model import ComposedModel
 from ..config.sections import TrainConfig
 
@@ -83,10 +84,6 @@ class Trainer:
     def __init__(self, model: ComposedModel, cfg: TrainConfig, *, run_dir: Path | None = None,
                  label_names: list[str], meta: dict[str, Any] | None = None,
                  on_epoch: Callable[[dict[str, Any]], None] | None = None) -> None:
-        if cfg.monitor not in HIGHER_IS_BETTER:
-            raise ConfigError(f"train.monitor '{cfg.monitor}' is not one of {sorted(HIGHER_IS_BETTER)}")
-        if cfg.amp not in ("off", "bf16", "fp16"):
-            raise ConfigError(f"train.amp must be off, bf16 or fp16, got '{cfg.amp}'")
         self.cfg = cfg
         if cfg.threads:  # on shared CPUs one intra-op thread per process avoids oversubscription stalls
             torch.set_num_threads(cfg.threads)
@@ -104,16 +101,11 @@ class Trainer:
         self.meta = meta or {}
         self.on_epoch = on_epoch
         params = self._param_groups(model, cfg)
-        if cfg.optimizer == "adamw":
-            self.optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-        elif cfg.optimizer == "adam":
-            self.optimizer = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-        elif cfg.optimizer == "sgd":
+        if cfg.optimizer == "sgd":
             self.optimizer = torch.optim.SGD(params, lr=cfg.lr, weight_decay=cfg.weight_decay, momentum=0.9)
-        else:
-            raise ConfigError(f"train.optimizer must be adamw, adam or sgd, got '{cfg.optimizer}'")
-        if cfg.scheduler not in ("cosine", "constant", "linear"):
-            raise ConfigError(f"train.scheduler must be cosine, linear or constant, got '{cfg.scheduler}'")
+        else:  # the choices are checked when the section is built
+            make = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
+            self.optimizer = make(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(cfg.amp)
         self.scaler = torch.amp.GradScaler("cuda", enabled=cfg.amp == "fp16" and self.device.type == "cuda")
 
@@ -214,11 +206,6 @@ class Trainer:
             res["loss"] = float(self.model.weighted_total(terms, self.device)) if (labels >= 0).any() else 0.0
         return res
 
-    def _better(self, value: float, best: float | None) -> bool:
-        if best is None:
-            return True
-        return value > best if HIGHER_IS_BETTER[self.cfg.monitor] else value < best
-
     def _payload(self, epoch: int, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         return {"state_dict": self.model.state_dict(), "epoch": epoch, "toolkit_version": __version__,
                 "label_names": list(self.label_names), **self.meta, **(extra or {})}
@@ -255,7 +242,7 @@ class Trainer:
             if epoch == start_epoch > 1:  # the log shows where an interrupted run continued from last.pt
                 row["resumed_from"] = start_epoch - 1
             history.append(row)
-            improved = self._better(val[cfg.monitor], best)
+            improved = is_better(val[cfg.monitor], best, cfg.monitor)
             if improved:
                 best, best_epoch, best_val, bad_epochs = val[cfg.monitor], epoch, val, 0
                 best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}

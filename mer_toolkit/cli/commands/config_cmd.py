@@ -21,7 +21,7 @@ def _leaves(data: Any, prefix: str = "") -> list[tuple[str, Any]]:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from ...config.loading import resolve_config
+    from ...config import resolve_config
     from ...data.dataset_choice import select_dataset
     from ...plugins.host import get_registry
 

@@ -39,7 +39,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def _model_parts(reg: Any, name: str) -> dict[str, Any]:
     """The parts a registered model config uses, with where each is defined."""
-    from ...config.loading import model_parts, part_type, resolve_config
+    from ...config import model_parts, part_type, resolve_config
 
     cfg = resolve_config(name, reg)
     model = cfg.data.get("model") or {}

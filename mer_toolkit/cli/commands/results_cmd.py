@@ -12,7 +12,8 @@ from ..output import console, print_json, simple_table
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from ...plugins.host import get_host
-    from ...results.report import METRICS, dedupe, markdown_table, summarize, write_plots, write_reports
+    from ...config.metrics import METRICS
+    from ...results.report import dedupe, markdown_table, summarize, write_plots, write_reports
     from ...results.records import read_records
     from ...results.stats import paired_test
 

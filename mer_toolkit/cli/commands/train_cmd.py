@@ -27,7 +27,7 @@ def metrics_rows(records: list[dict[str, Any]]) -> list[list[Any]]:
 
 
 def _resolve(args: argparse.Namespace) -> Any:
-    from ...config.loading import resolve_config
+    from ...config import resolve_config
     from ...data.dataset_choice import select_dataset
     from ...plugins.host import get_registry
 

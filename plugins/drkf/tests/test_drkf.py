@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from mer_drkf.fusion_encoder import FusionEncoder, mismatched_pairs, pair_targets
 from mer_drkf.orl import ORL, LearnableTemperature, ResidualAE, class_kl, cross_ntxent, simclr_ntxent
 from mer_toolkit.config import resolve_config
-from mer_toolkit.config.loading import _leaf_paths
+from mer_toolkit.config.tree import leaf_paths
 from mer_toolkit.run.experiment import build_model
 from mer_toolkit.components.model import DataSpec
 from mer_toolkit.testing import check_part, fresh_registry, make_tiny_batch, run_mer, train_tiny
@@ -270,7 +270,7 @@ def test_each_ablation_builds_and_trains(name: str, registry, tmp_path: Path) ->
 
 def test_drkf_frames_is_drkf_with_only_more_dropout(registry) -> None:
     frames, full = (resolve_config(n, registry, []) for n in ("drkf-frames", "drkf"))
-    paths = {p for cfg in (frames, full) for p in _leaf_paths(cfg.data) if not isinstance(cfg.get(p), dict)}
+    paths = {p for cfg in (frames, full) for p in leaf_paths(cfg.data) if not isinstance(cfg.get(p), dict)}
     changed = {p: frames.get(p) for p in paths - {"description"} if frames.get(p) != full.get(p)}
     assert changed == {"model.encoders.audio.dropout": 0.2, "model.fusion.dropout": 0.3,
                        "model.heads.emotion.dropout": 0.3}
