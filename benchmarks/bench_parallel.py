@@ -18,7 +18,8 @@ from pathlib import Path
 import torch
 
 from _common import machine, registry
-from mer_toolkit.bench.runner import plan_grid, run_bench
+from mer_toolkit.bench.grid import plan_grid
+from mer_toolkit.bench.runner import run_bench
 from mer_toolkit.bench.launchers import LaunchOptions, cpu_count
 
 
@@ -30,7 +31,7 @@ def throughput(jobs: int, seeds: list[int], args: argparse.Namespace, threads: i
     torch.set_num_threads(threads or cpu_count())
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        recs = run_bench(cells, Path(tmp), reg, resume=False, epochs=args.epochs, device="cpu",
+        recs = run_bench(cells, Path(tmp), reg, resume=False,
                          launch_opts=LaunchOptions(jobs=jobs))
         seconds = time.perf_counter() - t0
     if len(recs) != len(cells):

@@ -101,18 +101,16 @@ def check_part(part: torch.nn.Module, kind: str, batch: Any, in_dims: dict[str, 
 def train_tiny(config: str | dict[str, Any], run_dir: Path, *, dataset: str = "demo", epochs: int = 2,
                registry: Registries | None = None, overrides: Sequence[str] = (), seed: int = 0) -> dict[str, Any]:
     """Train ``config`` (registered name, YAML path or mapping) for a few epochs; returns the run record."""
-    from .config.build import check_section
     from .config import resolve_config
-    from .run.experiment import load_corpus, make_folds, run_fold, select_dataset
+    from .run.experiment import CorpusCache, run_fold, run_settings, select_dataset
 
     reg = registry or fresh_registry(entry_points=True)
-    cfg = select_dataset(resolve_config(config, reg, list(overrides)), dataset)
-    data_cfg = check_section("data", cfg.data.get("data"), cfg)
-    corpus = load_corpus(data_cfg, reg)
-    fold = make_folds(corpus, data_cfg, reg)[0]
+    cfg = select_dataset(resolve_config(config, reg, list(overrides)), dataset, registry=reg)
+    settings = run_settings(cfg, seed, epochs, "cpu")
+    cache = CorpusCache(reg)
     name = config if isinstance(config, str) else "inline"
-    return run_fold(cfg, corpus, fold, reg, run_dir=Path(run_dir), seed=seed, model_name=name, epochs=epochs,
-                    device="cpu")
+    return run_fold(settings, cache.corpus(settings), cache.folds(settings)[0], reg, run_dir=Path(run_dir),
+                    model_name=name)
 
 
 def load_trained(run_dir: Path, registry: Registries | None = None) -> torch.nn.Module:

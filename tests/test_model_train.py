@@ -194,27 +194,26 @@ def test_same_seed_gives_identical_metrics(tmp_path: Path) -> None:
 
 
 def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path: Path) -> None:
-    from mer_toolkit.config.build import check_section
     from mer_toolkit.config import resolve_config
-    from mer_toolkit.run.experiment import load_corpus, make_folds, run_fold, select_dataset
+    from mer_toolkit.run.experiment import CorpusCache, run_fold, run_settings, select_dataset
     from mer_toolkit.testing import fresh_registry
 
     reg = fresh_registry()
     cfg = select_dataset(resolve_config("gated_mlp", reg), "demo")
-    data_cfg = check_section("data", cfg.data["data"], cfg)
-    corpus = load_corpus(data_cfg, reg)
-    fold = make_folds(corpus, data_cfg, reg)[0]
-    kw = {"seed": 1, "model_name": "gated_mlp", "epochs": 4, "device": "cpu"}
-    full = run_fold(cfg, corpus, fold, reg, run_dir=tmp_path / "full", **kw)
+    settings = run_settings(cfg, 1, epochs=4, device="cpu")
+    cache = CorpusCache(reg)
+    corpus, fold = cache.corpus(settings), cache.folds(settings)[0]
+    kw = {"model_name": "gated_mlp"}
+    full = run_fold(settings, corpus, fold, reg, run_dir=tmp_path / "full", **kw)
 
     def interrupt(row: dict) -> None:
         if row["epoch"] == 2:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        run_fold(cfg, corpus, fold, reg, run_dir=tmp_path / "part", on_epoch=interrupt, **kw)
+        run_fold(settings, corpus, fold, reg, run_dir=tmp_path / "part", on_epoch=interrupt, **kw)
     assert load_checkpoint(tmp_path / "part" / "last.pt")["epoch"] == 2
-    resumed = run_fold(cfg, corpus, fold, reg, run_dir=tmp_path / "part", resume=True, **kw)
+    resumed = run_fold(settings, corpus, fold, reg, run_dir=tmp_path / "part", resume=True, **kw)
     assert resumed["epochs_run"] == 4 and resumed["best_epoch"] == full["best_epoch"]
     assert resumed["metrics"]["test"] == full["metrics"]["test"]
 

@@ -1,9 +1,10 @@
 """Where bench cells run when not one after another: local worker processes, Ray tasks or Slurm jobs.
 
-Every launcher sends each cell as a pickled payload to ``run_cell`` and yields ``(index, status, result)``
-as cells finish; the bench process alone writes ``results.jsonl``. A cell's error is its result
-(``failed``), never the end of the grid. Local workers receive the corpora once, when they start, and
-each cell's payload refers to them, so a grid of N cells does not pickle its features N times.
+Every launcher runs each ``CellJob`` through the same ``cells.run_cell`` as the serial bench, with the bench's
+own registry, and yields ``(index, status, result)`` as cells finish; the bench process alone writes
+``results.jsonl``. Local workers receive the registry and the corpora once, when they start, and each cell's
+payload refers to them, so a grid of N cells does not pickle its features N times; a Ray task or Slurm job
+receives its cell and the registry in one payload.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, MerError
+from ..errors import ConfigError
+from .cells import CellJob, run_cell, run_job
 
-__all__ = ["LaunchOptions", "LAUNCHERS", "launch", "run_cell", "cpu_count", "parse_devices"]
+__all__ = ["LaunchOptions", "LAUNCHERS", "launch", "cpu_count", "parse_devices"]
 
 LAUNCHERS = ("local", "ray", "slurm")
 
@@ -65,6 +67,7 @@ def parse_devices(text: str | None) -> list[str] | None:
 
 
 _WORKER_CORPORA: list[Any] = []  # the corpora a local worker received when it started; payloads refer to them
+_WORKER_REGISTRY: list[Any] = []  # the bench's registry, received once by each local worker
 
 
 def _corpus_refs(corpora: list[Any]) -> dict[int, tuple]:
@@ -101,31 +104,16 @@ def _dumps(obj: Any, refs: dict[int, tuple]) -> bytes:
     return buffer.getvalue()
 
 
-def run_cell(payload: bytes) -> tuple[str, Any]:
-    """Train one cell in this process: ``('done', record)`` or ``('failed', message)``."""
-    import torch
-
-    from ..run.experiment import run_fold
-    from ..plugins.host import get_registry
-
-    cell, out, resume, epochs, device, amp, threads = _ReferenceUnpickler(io.BytesIO(payload)).load()
-    torch.set_num_threads(threads)
-    try:
-        rec = run_fold(cell.cfg, cell.corpus, cell.fold, get_registry(), run_dir=cell.run_dir(Path(out)),
-                       seed=cell.seed, model_name=cell.model, resume=resume, epochs=epochs, device=device, amp=amp)
-    except Exception as err:  # noqa: BLE001 - any error of one cell is recorded and the grid goes on
-        return "failed", str(err) if isinstance(err, MerError) else f"{type(err).__name__}: {err}"
-    rec.update(cell.extra)
-    return "done", rec
-
-
-def _init_local_worker(devices: list[str] | None, counter: Any, corpora: list[Any] | None = None) -> None:
-    """Give this worker its device (round robin) and the grid's corpora; leave Ctrl-C and SIGTERM to the bench
-    process (a forked worker would otherwise inherit its handlers)."""
+def _init_local_worker(devices: list[str] | None, counter: Any, corpora: list[Any] | None = None,
+                       registry: Any = None) -> None:
+    """Give this worker its device (round robin), the grid's corpora and the bench's registry; leave Ctrl-C and
+    SIGTERM to the bench process (a forked worker would otherwise inherit its handlers)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if corpora is not None:
         _WORKER_CORPORA[:] = corpora
+    if registry is not None:
+        _WORKER_REGISTRY[:] = [registry]
     with counter.get_lock():
         k = counter.value
         counter.value += 1
@@ -134,7 +122,8 @@ def _init_local_worker(devices: list[str] | None, counter: Any, corpora: list[An
 
 
 def _indexed(item: tuple[int, bytes]) -> tuple[int, str, Any]:
-    return (item[0], *run_cell(item[1]))
+    job = _ReferenceUnpickler(io.BytesIO(item[1])).load()
+    return (item[0], *run_cell(job, _WORKER_REGISTRY[0]))
 
 
 def _start_method(opts: LaunchOptions) -> str:
@@ -155,13 +144,14 @@ def _start_method(opts: LaunchOptions) -> str:
 
 
 @contextmanager
-def _local(jobs: list[tuple], opts: LaunchOptions) -> Iterator[Iterator[tuple[int, str, Any]]]:
+def _local(jobs: list[CellJob], opts: LaunchOptions, registry: Any) -> Iterator[Iterator[tuple[int, str, Any]]]:
     import multiprocessing as mp
 
-    corpora = list({id(job[0].corpus): job[0].corpus for job in jobs}.values())
+    corpora = list({id(job.cell.corpus): job.cell.corpus for job in jobs}.values())
     refs = _corpus_refs(corpora)
     ctx = mp.get_context(_start_method(opts))
-    pool = ctx.Pool(opts.jobs, initializer=_init_local_worker, initargs=(opts.devices, ctx.Value("i", 0), corpora))
+    pool = ctx.Pool(opts.jobs, initializer=_init_local_worker,
+                    initargs=(opts.devices, ctx.Value("i", 0), corpora, registry))
     try:  # payloads are pickled lazily, while the workers start and train
         yield pool.imap_unordered(_indexed, ((k, _dumps(job, refs)) for k, job in enumerate(jobs)))
         pool.close()
@@ -171,7 +161,7 @@ def _local(jobs: list[tuple], opts: LaunchOptions) -> Iterator[Iterator[tuple[in
 
 
 @contextmanager
-def _ray(jobs: list[tuple], opts: LaunchOptions) -> Iterator[Iterator[tuple[int, str, Any]]]:
+def _ray(jobs: list[CellJob], opts: LaunchOptions, registry: Any) -> Iterator[Iterator[tuple[int, str, Any]]]:
     try:
         import ray
     except ImportError:
@@ -184,8 +174,8 @@ def _ray(jobs: list[tuple], opts: LaunchOptions) -> Iterator[Iterator[tuple[int,
         local = {} if opts.ray_address else {"num_cpus": cpu_count(), "_system_config": {"worker_niceness": 0}}
         ray.init(address=opts.ray_address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True,
                  **local)
-    task = ray.remote(num_cpus=opts.threads, num_gpus=opts.gpus_per_cell)(run_cell)
-    refs = {task.remote(pickle.dumps(job)): k for k, job in enumerate(jobs)}
+    task = ray.remote(num_cpus=opts.threads, num_gpus=opts.gpus_per_cell)(run_job)
+    refs = {task.remote(pickle.dumps((job, registry))): k for k, job in enumerate(jobs)}
 
     def results() -> Iterator[tuple[int, str, Any]]:
         pending = list(refs)
@@ -203,7 +193,7 @@ def _ray(jobs: list[tuple], opts: LaunchOptions) -> Iterator[Iterator[tuple[int,
 
 
 @contextmanager
-def _slurm(jobs: list[tuple], opts: LaunchOptions) -> Iterator[Iterator[tuple[int, str, Any]]]:
+def _slurm(jobs: list[CellJob], opts: LaunchOptions, registry: Any) -> Iterator[Iterator[tuple[int, str, Any]]]:
     try:
         import submitit
     except ImportError:
@@ -214,7 +204,7 @@ def _slurm(jobs: list[tuple], opts: LaunchOptions) -> Iterator[Iterator[tuple[in
                                gpus_per_node=int(opts.gpus_per_cell), slurm_array_parallelism=opts.jobs,
                                name="mer-bench",
                                **({"slurm_partition": opts.slurm_partition} if opts.slurm_partition else {}))
-    submitted = executor.map_array(run_cell, [pickle.dumps(job) for job in jobs])  # one job array for the grid
+    submitted = executor.map_array(run_job, [pickle.dumps((job, registry)) for job in jobs])  # one job array
 
     def results() -> Iterator[tuple[int, str, Any]]:
         pending = dict(enumerate(submitted))
@@ -237,9 +227,9 @@ def _slurm(jobs: list[tuple], opts: LaunchOptions) -> Iterator[Iterator[tuple[in
                 job.cancel(check=False)
 
 
-def launch(jobs: list[tuple], opts: LaunchOptions) -> Any:
-    """Run ``(cell, out, resume, epochs, device, amp, threads)`` jobs; a context manager yielding
-    ``(index, status, result)`` in completion order. Leaving it stops what still runs."""
+def launch(jobs: list[CellJob], opts: LaunchOptions, registry: Any) -> Any:
+    """Run the jobs with ``registry``'s parts; a context manager yielding ``(index, status, result)`` in completion
+    order. Leaving it stops what still runs."""
     if opts.launcher not in LAUNCHERS:
         raise ConfigError(f"--launcher '{opts.launcher}': expected one of {list(LAUNCHERS)}")
-    return {"local": _local, "ray": _ray, "slurm": _slurm}[opts.launcher](jobs, opts)
+    return {"local": _local, "ray": _ray, "slurm": _slurm}[opts.launcher](jobs, opts, registry)

@@ -23,7 +23,10 @@ import yaml
 from ..config import resolve_config
 from ..config.overrides import parse_override
 from ..errors import ConfigError, MerError, RunError
-from ..run.experiment import dataset_label, run_fold, run_settings, select_dataset
+from ..config.overrides import apply_overrides
+from ..data.dataset_choice import dataset_label, select_dataset, set_root
+from ..run.experiment import CorpusCache, run_fold, run_settings
+from ..run.interrupts import stop_on_signals
 from ..config.metrics import metric_direction
 from .search import SearchSpace, as_overrides, check_space, find_search_space, load_search_space, nest
 
@@ -121,15 +124,15 @@ def run_tune(model: str, dataset: str, registry: Any, *, trials: int, out: Path,
              overrides: list[str] | None = None, epochs: int | None = None, device: str | None = None,
              amp: str | None = None, root: str | None = None, fold: str | None = None, seed: int = 1,
              search: str | None = None, on_trial: Callable[[Any, Any], None] | None = None) -> TuneResult:
-    """Run trials until the study holds ``trials`` finished (complete or pruned) ones; write the outputs."""
-    from .runner import plan_grid
-
+    """Run trials until the study holds ``trials`` finished (complete or pruned) ones; write the outputs. The corpus
+    and its folds are loaded once per study (again only for a trial whose values change the data)."""
     optuna = import_optuna()
     if trials < 1:
         raise ConfigError(f"--trials must be at least 1, got {trials}")
     overrides = list(overrides or [])
     out.mkdir(parents=True, exist_ok=True)
-    cfg = select_dataset(resolve_config(model, registry, overrides), dataset)
+    cfg = set_root(select_dataset(resolve_config(model, registry, overrides), dataset, registry=registry), root)
+    cache = CorpusCache(registry)
     space = load_search_space(search) if search else find_search_space(model, registry, cfg)
     check_space(space, cfg, registry)
     settings = run_settings(cfg, seed, epochs, device, amp)
@@ -150,10 +153,11 @@ def run_tune(model: str, dataset: str, registry: Any, *, trials: int, out: Path,
 
     def objective(trial: Any) -> float:
         params = space.suggest(trial)
-        cells = plan_grid([model], [dataset], [seed], registry, overrides=overrides + as_overrides(params),
-                          epochs=epochs, device=device, amp=amp, root=root)
-        cell = _tuning_cell(cells, fold)
-        tuning_fold[:] = [cell.fold.name]
+        trial_cfg = cfg.copy()
+        apply_overrides(trial_cfg, as_overrides(params), origin=f"trial {trial.number}")
+        trial_settings = run_settings(trial_cfg, seed, epochs, device, amp)
+        the_fold = _tuning_fold(cache.folds(trial_settings), fold)
+        tuning_fold[:] = [the_fold.name]
         run_dir = out / "trials" / f"{trial.number:04d}"
 
         def report(row: dict[str, Any]) -> None:
@@ -164,14 +168,14 @@ def run_tune(model: str, dataset: str, registry: Any, *, trials: int, out: Path,
                 raise optuna.TrialPruned(f"epoch {row['epoch']}: val.{monitor} {row['val'][monitor]:.2f}")
 
         try:
-            rec = run_fold(cell.cfg, cell.corpus, cell.fold, registry, run_dir=run_dir, seed=seed, model_name=model,
-                           epochs=epochs, device=device, amp=amp, on_epoch=report, evaluate_test=False)
+            rec = run_fold(trial_settings, cache.corpus(trial_settings), the_fold, registry, run_dir=run_dir,
+                           model_name=model, on_epoch=report, evaluate_test=False)
         finally:
             for ck in run_dir.glob("*.pt"):  # trials keep config.yaml and log.jsonl; weights are not reused
                 ck.unlink()
         trial.set_user_attr("best_epoch", rec["best_epoch"])
         trial.set_user_attr("epochs_run", rec["epochs_run"])
-        trial.set_user_attr("fold", cell.fold.name)
+        trial.set_user_attr("fold", the_fold.name)
         trial.set_user_attr("worker", f"{platform.node()}:{os.getpid()}")
         return float(rec["metrics"]["val"][monitor])
 
@@ -182,8 +186,6 @@ def run_tune(model: str, dataset: str, registry: Any, *, trials: int, out: Path,
         callbacks.append(on_trial)
     try:
         if remaining > 0:
-            from .runner import stop_on_signals
-
             with stop_on_signals(lambda: (stopped.append(True), the_study.stop())):
                 the_study.optimize(objective, n_trials=remaining, timeout=timeout, callbacks=callbacks,
                                    catch=(RunError,), gc_after_trial=True)
@@ -205,14 +207,14 @@ def run_tune(model: str, dataset: str, registry: Any, *, trials: int, out: Path,
                       out / "best.yaml")
 
 
-def _tuning_cell(cells: list[Any], fold: str | None) -> Any:
-    """The cell of the tuning fold: the one named by ``--fold``, else the protocol's first fold."""
+def _tuning_fold(folds: list[Any], fold: str | None) -> Any:
+    """The tuning fold: the one named by ``--fold``, else the protocol's first fold."""
     if fold is None:
-        return cells[0]
-    for cell in cells:
-        if cell.fold.name == fold:
-            return cell
-    raise ConfigError(f"--fold '{fold}' is not a fold of this protocol (folds: {[c.fold.name for c in cells]})")
+        return folds[0]
+    for f in folds:
+        if f.name == fold:
+            return f
+    raise ConfigError(f"--fold '{fold}' is not a fold of this protocol (folds: {[f.name for f in folds]})")
 
 
 def _params(trial: Any, space: SearchSpace) -> dict[str, Any]:

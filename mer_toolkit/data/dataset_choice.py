@@ -11,7 +11,8 @@ from ..config.tree import leaf_paths, merge
 from ..errors import DataError
 from ..config.sections import DataConfig
 
-__all__ = ["MANIFEST_SUFFIXES", "dataset_audio", "dataset_label", "dataset_metric", "dataset_node", "select_dataset"]
+__all__ = ["MANIFEST_SUFFIXES", "dataset_audio", "dataset_label", "dataset_metric", "dataset_node", "select_dataset",
+           "set_root"]
 
 MANIFEST_SUFFIXES = (".csv", ".tsv", ".jsonl")
 DEFAULT_METRIC = "wf1"
@@ -90,4 +91,14 @@ def select_dataset(cfg: ResolvedConfig, dataset: str | None, origin: str = "--da
     if isinstance(train, dict) and train.get("monitor") is None:
         train["monitor"] = dataset_metric(node, registry)
         cfg.origins["train.monitor"] = f"the metric dataset '{name}' declares"
+    return cfg
+
+
+def set_root(cfg: ResolvedConfig, root: str | None, origin: str = "--root") -> ResolvedConfig:
+    """``cfg`` with ``data.root`` set to ``root`` (a copy; unchanged when ``root`` is None), its origin recorded."""
+    if root is None:
+        return cfg
+    cfg = cfg.copy()
+    cfg.data.setdefault("data", {})["root"] = root
+    cfg.origins["data.root"] = origin
     return cfg

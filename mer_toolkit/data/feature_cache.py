@@ -37,6 +37,7 @@ from .loader import SampleDataset
 from .sample import Sample, Waveform, collate
 from ..errors import ConfigError, DataError
 from ..components.parts import takes_batch
+from ..locking import folder_lock
 
 __all__ = ["FORMAT_VERSION", "ExtractResult", "cache_root", "encoder_node", "feature_encoder", "input_modality",
            "fingerprint", "run_encoder", "extract", "load_cached", "apply_features", "cache_entries", "clear_cache",
@@ -143,22 +144,6 @@ def _raw_samples(corpus: Corpus, modality: str) -> list[Sample]:
         raise DataError(f"dataset '{corpus.name}': '{modality}' of {tensors[:3]} is already a feature tensor; "
                         "an encoder in data.features needs raw text or audio")
     return [dataclasses.replace(s, modalities={modality: s.modalities[modality]}) for s in having]
-
-
-@contextlib.contextmanager
-def folder_lock(folder: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``folder`` (two processes never extract one entry or append one file at once)."""
-    try:
-        import fcntl
-    except ImportError:  # no POSIX locks: atomic renames still keep every file whole
-        yield
-        return
-    with open(folder / ".lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _read_index(folder: Path) -> dict[str, Any] | None:

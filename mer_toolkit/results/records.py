@@ -46,12 +46,9 @@ def record_key(rec: dict[str, Any]) -> tuple[str, str, str, int, str]:
 def append_record(path: str | Path, record: dict[str, Any]) -> None:
     """Append one record by rewriting the file to a temp name and renaming it over the old one.
 
-    A crash or a full disk leaves either the old file or the new one, never a torn line.
+    A crash or a full disk leaves either the old file or the new one, never a torn line. In a data-parallel run
+    the caller writes from its main process only.
     """
-    from ..run.distributed import is_main
-
-    if not is_main():  # data-parallel runs: rank 0 writes the one record
-        return
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     old = path.read_bytes() if path.is_file() else b""

@@ -29,8 +29,8 @@ from ..config.sections import DataConfig, TrainConfig
 from .tracking import open_trackers
 from .trainer import Trainer, load_checkpoint, set_seed
 
-__all__ = ["select_dataset", "build_corpus", "load_corpus", "make_folds", "data_spec", "run_settings", "RunSettings", "run_fold",
-           "build_model", "dataset_label"]
+__all__ = ["select_dataset", "build_corpus", "load_corpus", "CorpusCache", "make_folds", "data_spec", "run_settings",
+           "RunSettings", "run_fold", "build_model", "dataset_label"]
 
 UNHASHED = ("seed", "tensorboard", "mlflow")  # the seed is a record field; trackers do not change results
 
@@ -44,8 +44,9 @@ def build_corpus(node: dict[str, Any], registry: Any, where: str = "data.dataset
     return corpus
 
 
-def load_corpus(data_cfg: DataConfig, registry: Any, where: str = "data.dataset") -> Corpus:
-    """Build the dataset named by ``data.dataset`` (a name, a manifest path or ``{type: ..., ...}``)."""
+def load_corpus(data_cfg: DataConfig, registry: Any, where: str = "data.dataset", device: str = "auto") -> Corpus:
+    """Build the dataset named by ``data.dataset`` (a name, a manifest path or ``{type: ..., ...}``); features
+    missing from the cache are extracted on ``device`` (the run's ``train.device``)."""
     node = dataset_node(data_cfg.dataset)
     if not isinstance(node, dict) or "type" not in node:
         raise ConfigError(f"{where}: expected a dataset name, a manifest path or a mapping with 'type', got {node!r}")
@@ -58,9 +59,40 @@ def load_corpus(data_cfg: DataConfig, registry: Any, where: str = "data.dataset"
     if data_cfg.features:
         from ..data.feature_cache import apply_features
 
-        corpus = apply_features(corpus, data_cfg.features, registry)
+        corpus = apply_features(corpus, data_cfg.features, registry, device=device)
     corpus.check_features()
     return corpus
+
+
+CORPUS_KEYS = ("dataset", "root", "dataset_options", "features")  # the data keys that decide the corpus
+
+
+class CorpusCache:
+    """Corpora and folds loaded once per distinct data settings: a grid or a study reads each corpus once."""
+
+    def __init__(self, registry: Any) -> None:
+        self.registry = registry
+        self._corpora: dict[str, Corpus] = {}
+        self._folds: dict[str, tuple[Corpus, list[Fold]]] = {}  # the corpus is kept so that its id stays its own
+
+    def corpus(self, settings: RunSettings, where: str = "data.dataset") -> Corpus:
+        key = _key(settings.data, CORPUS_KEYS)
+        if key not in self._corpora:
+            self._corpora[key] = load_corpus(settings.data, self.registry, where, device=settings.train.device)
+        return self._corpora[key]
+
+    def folds(self, settings: RunSettings, corpus: Corpus | None = None) -> list[Fold]:
+        """The protocol's folds of the settings' corpus (or of ``corpus``, e.g. a cross-corpus restriction)."""
+        corpus = corpus if corpus is not None else self.corpus(settings)
+        key = json.dumps([id(corpus), _key(settings.data, ("protocol", "protocol_options", "folds"))])
+        if key not in self._folds:
+            self._folds[key] = (corpus, make_folds(corpus, settings.data, self.registry))
+        return self._folds[key][1]
+
+
+def _key(data_cfg: DataConfig, keys: tuple[str, ...]) -> str:
+    values = data_cfg.to_dict()
+    return json.dumps({k: values[k] for k in keys}, sort_keys=True, default=str)
 
 
 def make_folds(corpus: Corpus, data_cfg: DataConfig, registry: Any) -> list[Fold]:
@@ -109,12 +141,17 @@ def build_model(cfg: ResolvedConfig, spec: DataSpec, registry: Any) -> ComposedM
 
 @dataclass
 class RunSettings:
-    """The sections of one cell after CLI overrides, the resolved config and its hash."""
+    """One run's resolved config (CLI overrides and seed applied), its checked sections and its hash, computed once."""
 
+    cfg: ResolvedConfig
     data: DataConfig
     train: TrainConfig
     resolved: dict[str, Any]
     config_hash: str
+
+    @property
+    def seed(self) -> int:
+        return self.train.seed
 
 
 def run_settings(cfg: ResolvedConfig, seed: int, epochs: int | None = None, device: str | None = None,
@@ -126,22 +163,22 @@ def run_settings(cfg: ResolvedConfig, seed: int, epochs: int | None = None, devi
     for key, value in (("epochs", epochs), ("device", device), ("amp", amp)):
         if value is not None:
             setattr(train_cfg, key, value)
+    train_cfg.__post_init__()  # a CLI value (--amp) is held to the same choices as the config's
     resolved = {k: copy.deepcopy(v) for k, v in cfg.data.items() if k not in ("per_dataset", "description")}
     resolved["data"] = data_cfg.to_dict()
     resolved["train"] = train_cfg.to_dict()
     chash = config_hash({**resolved, "train": {k: v for k, v in resolved["train"].items() if k not in UNHASHED}})
-    return RunSettings(data_cfg, train_cfg, resolved, chash)
+    return RunSettings(cfg, data_cfg, train_cfg, resolved, chash)
 
 
-def run_fold(cfg: ResolvedConfig, corpus: Corpus, fold: Fold, registry: Any, *, run_dir: Path, seed: int,
-             model_name: str, resume: bool = False, epochs: int | None = None, device: str | None = None,
-             amp: str | None = None, on_epoch: Callable[[dict[str, Any]], None] | None = None,
+def run_fold(settings: RunSettings, corpus: Corpus, fold: Fold, registry: Any, *, run_dir: Path, model_name: str,
+             resume: bool = False, on_epoch: Callable[[dict[str, Any]], None] | None = None,
              evaluate_test: bool = True) -> dict[str, Any]:
     """Train on ``fold.train``, select on ``fold.val``, evaluate the selected model once on ``fold.test``.
 
     ``evaluate_test=False`` (hyper-parameter tuning) never touches the test split: the record holds ``val`` only.
     """
-    settings = run_settings(cfg, seed, epochs, device, amp)
+    cfg, seed = settings.cfg, settings.seed
     data_cfg, train_cfg, resolved, chash = settings.data, settings.train, settings.resolved, settings.config_hash
     set_seed(seed, train_cfg.deterministic)
     spec = data_spec(corpus, fold)

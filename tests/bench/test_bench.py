@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mer_toolkit.bench.runner import BenchInterrupted, Cell, plan_grid, run_bench, write_bench_file
+from mer_toolkit.bench.grid import Cell, plan_grid
+from mer_toolkit.bench.runner import BenchInterrupted, run_bench, write_bench_file
 from mer_toolkit.errors import ConfigError
 from mer_toolkit.plugins import get_registry
 from mer_toolkit.results.report import summarize
@@ -90,7 +91,7 @@ def test_sigterm_mid_cell_then_resume_continues_from_last_pt(full_run: Path, tmp
             os.kill(os.getpid(), signal.SIGTERM)
 
     with pytest.raises(BenchInterrupted, match="gated_mlp / demo / official / seed 1.*--resume"):
-        run_bench(cells, out, reg, resume=False, epochs=3, on_event=stop_in_epoch_two)
+        run_bench(cells, out, reg, resume=False, on_event=stop_in_epoch_two)
     cell_dir = cells[0].run_dir(out)
     assert not (out / "results.jsonl").exists() and load_checkpoint(cell_dir / "last.pt")["epoch"] == 2
     done = run_mer(*GRID, "--out", str(out), "--resume")
@@ -121,7 +122,8 @@ def test_killed_bench_resumes_to_the_same_records(full_run: Path, tmp_path: Path
     assert proc.returncode != 0
     done = run_mer(*GRID, "--out", str(out), "--resume")
     assert done.returncode == 0, done.stderr
-    assert keys(out / "results.jsonl") == keys(full_run / "results.jsonl")
+    assert keys(out / "results.jsonl") == keys(full_run / "results.jsonl")  # one record per cell
+    assert not list((out / "claims").iterdir())  # the killed bench's claim on its cell was taken over, then released
     ours = {(r["model"], r["seed"]): r["metrics"]["test"] for r in read_records(out / "results.jsonl")}
     ref = {(r["model"], r["seed"]): r["metrics"]["test"] for r in read_records(full_run / "results.jsonl")}
     assert ours == ref

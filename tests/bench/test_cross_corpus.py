@@ -55,7 +55,8 @@ def other_demo(**options) -> Corpus:
 
 
 def test_bench_cross_corpus_cells(tmp_path: Path) -> None:
-    from mer_toolkit.bench.runner import plan_grid, run_bench
+    from mer_toolkit.bench.grid import plan_grid
+    from mer_toolkit.bench.runner import run_bench
     from mer_toolkit.testing import fresh_registry
 
     reg = fresh_registry(entry_points=False)
@@ -65,7 +66,7 @@ def test_bench_cross_corpus_cells(tmp_path: Path) -> None:
     opts = ["data.dataset_options.dialogues=40"]
     cells = plan_grid(["concat_mlp"], ["demo"], [1], reg, overrides=opts, epochs=1, test_datasets=["demo7"],
                       label_map=str(mapping))
-    (rec,) = run_bench(cells, tmp_path / "x", reg, resume=False, epochs=1)
+    (rec,) = run_bench(cells, tmp_path / "x", reg, resume=False)
     assert rec["dataset"] == "demo->demo7" and rec["protocol"] == "official->demo7"
     assert rec["cross_corpus"] == {"train": "demo", "test": "demo7", "labels": ["angry", "happy", "neutral"],
                                    "label_map": {"sad": None}}

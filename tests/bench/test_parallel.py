@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from mer_toolkit import launchers
-from mer_toolkit.bench.runner import append_result, plan_grid
+from mer_toolkit.bench import launchers
+from mer_toolkit.bench.grid import plan_grid
+from mer_toolkit.bench.runner import append_result
 from mer_toolkit.cli.main import main
 from mer_toolkit.bench.launchers import LaunchOptions, _init_local_worker
 from mer_toolkit.plugins import get_registry
@@ -92,9 +93,14 @@ def test_killed_parallel_bench_resumes_exactly(serial: Path, tmp_path: Path, cel
     assert cell_metrics(tmp_path / "results.jsonl") == cell_metrics(serial / "results.jsonl")
 
 
+def _record(tag: int, k: int) -> dict:
+    return {"model": "m", "dataset": "d", "fold": "official", "seed": 100 * tag + k, "config_hash": "h",
+            "writer": tag, "k": k}
+
+
 def _append_many(out: str, tag: int) -> None:
     for k in range(25):
-        append_result(Path(out), {"writer": tag, "k": k})
+        append_result(Path(out), _record(tag, k))
 
 
 def test_concurrent_appends_keep_every_record(tmp_path: Path) -> None:
@@ -106,6 +112,9 @@ def test_concurrent_appends_keep_every_record(tmp_path: Path) -> None:
         p.join(60)
     recs = read_records(tmp_path / "results.jsonl")
     assert sorted((r["writer"], r["k"]) for r in recs) == [(t, k) for t in range(3) for k in range(25)]
+    # a cell recorded already (by this bench or another on the folder) is not recorded twice
+    assert not append_result(tmp_path, {**_record(1, 3), "writer": 9})
+    assert len(read_records(tmp_path / "results.jsonl")) == 75
 
 
 def test_workers_take_the_devices_in_turn(monkeypatch: pytest.MonkeyPatch) -> None:

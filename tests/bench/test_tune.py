@@ -114,7 +114,7 @@ def test_trials_never_see_the_test_split(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setattr(experiment, "make_loader", spy)
     reg = get_registry()
     res = run_tune("concat_mlp", "demo", reg, trials=1, out=tmp_path, overrides=SMALL, epochs=1, pruner="none")
-    from mer_toolkit.bench.runner import plan_grid
+    from mer_toolkit.bench.grid import plan_grid
 
     (cell,) = plan_grid(["concat_mlp"], ["demo"], [1], reg, overrides=SMALL, epochs=1)
     assert res.fold == cell.fold.name and seen

@@ -50,7 +50,8 @@ def tracking_overrides(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from ...bench.runner import parse_shard, plan_grid, run_bench, tune_grid, write_bench_file
+    from ...bench.grid import parse_shard, plan_grid, shard_cells
+    from ...bench.runner import run_bench, tune_grid, write_bench_file
     from ...bench.launchers import LaunchOptions, parse_devices
     from ...plugins.host import get_host, get_registry
     from ...results.report import dedupe, markdown_table, summarize, write_plots, write_reports
@@ -91,7 +92,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
                            "epochs": args.epochs, "device": args.device, "amp": args.amp, "shard": f"{shard[0]}/{shard[1]}",
                            "tune": args.tune, "jobs": args.jobs, "launcher": args.launcher,
                            "cells": len(cells), "command": "mer " + shlex.join(sys.argv[1:])})
-    mine = [c for k, c in enumerate(cells) if k % shard[1] == shard[0] - 1]
+    mine = shard_cells(cells, shard)
     console.print(f"bench: {len(models)} model(s) × {len(datasets)} dataset(s) × folds × {len(seeds)} seed(s) = "
                   f"{len(cells)} cells{f', shard {shard[0]}/{shard[1]}: {len(mine)}' if shard[1] > 1 else ''} → {out}")
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -99,13 +100,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
     task = progress.add_task("grid", total=len(mine))
 
     def on_event(kind: str, cell: Any, info: dict[str, Any]) -> None:
-        name = f"{cell.model} / {cell.corpus.name} / {cell.fold.name} / seed {cell.seed}"
+        name = cell.name
         if kind == "epoch":
             terms = "  ".join(f"{k} {v:.3f}" for k, v in info["train"].items()
                               if k not in ("seconds", "loader_wait_fraction"))
             progress.update(task, description=f"{name} · epoch {info['epoch']} · {terms[:80]} · "
                                               f"val {info['val']['wf1']:.1f}")
-        elif kind in ("done", "skip", "failed"):
+        elif kind in ("done", "skip", "failed", "duplicate"):
             progress.advance(task)
             if kind == "done":
                 t = info["metrics"]["test"]
@@ -115,12 +116,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
                               f"{resumed})", markup=False)
             elif kind == "skip":
                 console.print(f"  skip  {name}: already in results.jsonl", markup=False)
+            elif kind == "duplicate":
+                console.print(f"  dup   {name}: trained here, but another bench recorded it first (kept theirs)",
+                              markup=False)
+            elif kind == "wait":
+                console.print(f"  wait  {name}: another bench on this folder is training it (pid {info.get('pid')} "
+                              f"on {info.get('host')}); recorded by that bench, or taken over if it stops", markup=False)
             else:
                 console.print(f"  FAILED {name}: {info['error']}", markup=False)
 
     with progress:
-        run_bench(cells, out, reg, resume=args.resume, shard=shard, epochs=args.epochs, device=args.device,
-                  amp=args.amp, on_event=on_event, launch_opts=opts)
+        run_bench(cells, out, reg, resume=args.resume, shard=shard, on_event=on_event, launch_opts=opts)
     records = dedupe(read_records(out / "results.jsonl"))
     if not records:
         console.print("no finished cells yet")

@@ -28,16 +28,13 @@ def metrics_rows(records: list[dict[str, Any]]) -> list[list[Any]]:
 
 def _resolve(args: argparse.Namespace) -> Any:
     from ...config import resolve_config
-    from ...data.dataset_choice import select_dataset
+    from ...data.dataset_choice import select_dataset, set_root
     from ...plugins.host import get_registry
 
     target = args.config or args.model
     if not target:
         raise ConfigError("mer train needs --config FILE or --model NAME (see `mer list model`)")
-    cfg = resolve_config(target, get_registry(), args.set)
-    if args.root:
-        cfg.data.setdefault("data", {})["root"] = args.root
-    return select_dataset(cfg, args.dataset)
+    return select_dataset(set_root(resolve_config(target, get_registry(), args.set), args.root), args.dataset)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -49,12 +46,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     cfg = _resolve(args)
     data_cfg = check_section("data", cfg.data.get("data"), cfg)
     check_section("train", cfg.data.get("train"), cfg)
-    from ...run.experiment import build_model, data_spec, load_corpus, make_folds, run_fold  # torch: only past the checks
+    from ...run.experiment import build_model, data_spec, load_corpus, make_folds, run_fold, run_settings  # torch: only past the checks
     from ...results.records import append_record
+    from ...run.distributed import is_main
 
     model_name = Path(args.config).stem if args.config else args.model
     out = Path(args.out or f"runs/train/{model_name}-{dataset_label(data_cfg.dataset)}-{time.strftime('%Y%m%d-%H%M%S')}")
-    corpus = load_corpus(data_cfg, reg)
+    seed = args.seed if args.seed is not None else int((cfg.data.get("train") or {}).get("seed", 42))
+    settings = run_settings(cfg, seed, args.epochs, args.device, args.amp)
+    corpus = load_corpus(data_cfg, reg, device=settings.train.device)
     folds = make_folds(corpus, data_cfg, reg)
     if args.fold:
         folds = [f for f in folds if f.name in args.fold.split(",")]
@@ -64,7 +64,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     say = err_console if args.json else console
     say.print(f"training [bold]{model_name}[/] on [bold]{corpus.name}[/] ({len(corpus.samples)} utterances, "
                   f"{len(folds)} fold(s), protocol {folds[0].protocol}) → {out}")
-    seed = args.seed if args.seed is not None else int((cfg.data.get("train") or {}).get("seed", 42))
     records = []
     for fold in folds:
         def show(row: dict[str, Any]) -> None:
@@ -72,9 +71,10 @@ def cmd_train(args: argparse.Namespace) -> int:
             say.print(f"  {fold.name} epoch {row['epoch']:>3}  loss {row['train']['loss']:.4f}  "
                           f"val wa {row['val']['wa']:.2f} wf1 {row['val']['wf1']:.2f} {mark}", markup=False)
 
-        rec = run_fold(cfg, corpus, fold, reg, run_dir=out / fold.name, seed=seed, model_name=model_name,
-                       epochs=args.epochs, device=args.device, amp=args.amp, on_epoch=None if args.quiet else show)
-        append_record(out / "results.jsonl", rec)
+        rec = run_fold(settings, corpus, fold, reg, run_dir=out / fold.name, model_name=model_name,
+                       on_epoch=None if args.quiet else show)
+        if is_main():
+            append_record(out / "results.jsonl", rec)
         records.append(rec)
     if args.json:
         print_json(records)
@@ -89,7 +89,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from ...config.build import check_section
     from ...data.loader import input_dims, make_loader
-    from ...data.dataset_choice import select_dataset
+    from ...data.dataset_choice import select_dataset, set_root
     from ...run.experiment import load_corpus, make_folds
     from ...run.inference import load_trained
     from ...plugins.host import get_registry
@@ -106,8 +106,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             raise ConfigError(f"mer eval --set {fixed[0]}: the model is the checkpoint's, built from the config it "
                               f"was trained with; only data.* and train.* keys can change at evaluation")
         apply_overrides(cfg, args.set)
-    if args.root:
-        cfg.data.setdefault("data", {})["root"] = args.root
+    cfg = set_root(cfg, args.root)
     if args.dataset:
         cfg = select_dataset(cfg, args.dataset)
     data_cfg = check_section("data", cfg.data.get("data"), cfg)
