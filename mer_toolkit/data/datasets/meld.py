@@ -130,8 +130,10 @@ def make_meld(root: str | None = None, strict: bool = True, audio: bool = True) 
     """MELD with its official splits (train 9989 / dev 1109 / test 2610 utterances), from any of its releases."""
     path = resolve_root("meld", root, ACCEPTED)
     problems = Problems("meld", strict)
+    info = {}
     if path.is_dir() and (path / "label.npz").is_file() and not any(path.glob("*_sent_emo.csv")):
         samples = read_merbench(path, problems)
+        info["note"] = "MERBench's files hold no speakers: every utterance's speaker is empty"
     elif path.is_file():
         erc = read_erc_file(path)
         samples = erc_samples(erc, MELD_ERC, MELD_LABELS, dialogue=lambda raw, split: erc_dialogue(raw, split, path),
@@ -150,4 +152,4 @@ def make_meld(root: str | None = None, strict: bool = True, audio: bool = True) 
         problems.finish()
         raise DataError(f"dataset 'meld': no utterances found under '{path}'; accepted: {ACCEPTED}")
     return Corpus(name="meld", label_names=list(MELD_LABELS), samples=samples, default_protocol="official",
-                  source=str(path), problems=problems.finish())
+                  source=str(path), problems=problems.finish(), info=info)
