@@ -151,7 +151,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "data", help="inspect datasets", formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="`mer data stats DATASET --root PATH`: dialogues, utterances and label counts per split or fold, "
+        description="`mer data stats DATASET --root PATH`: dialogues, speakers, utterances and label counts per split or fold, "
                     "and every problem found in the files (missing audio, unknown labels, bad rows); exit 1 if any. "
                     "`mer data list DATASET --root PATH`: one row per utterance (id, split, dialogue, position, "
                     "speaker, label, modalities present), to check a reader against the release.",
