@@ -33,6 +33,12 @@ def load(reg, name: str, root: Path, **options):
     return reg.dataset.get(name)(root=str(root), **options)
 
 
+def rows_by_stem(path: Path, column: str, delimiter: str = ",") -> dict[str, dict[str, str]]:
+    """The rows of a label table keyed by the file-name stem in ``column`` (the utterance id)."""
+    with open(path, newline="", encoding="utf-8") as f:
+        return {Path(r[column]).stem: r for r in csv.DictReader(f, delimiter=delimiter)}
+
+
 # -- EmoDB ------------------------------------------------------------------------------------------------
 def test_emodb_reads_everything_from_the_file_names(reg) -> None:
     corpus = load(reg, "emodb", FIX / "emodb_raw")
@@ -69,8 +75,7 @@ def test_bad_emodb_names_are_problems_and_an_empty_folder_is_refused(reg, tmp_pa
 def test_real_emodb_matches_its_label_file(reg, shared_data: Path) -> None:
     root = shared_data / "emodb"
     corpus = load(reg, "emodb", root)
-    with open(root / "labels.csv", newline="", encoding="utf-8") as f:
-        truth = {Path(r["file"]).stem: r for r in csv.DictReader(f)}
+    truth = rows_by_stem(root / "labels.csv", "file")
     assert {s.id for s in corpus.samples} == set(truth) and corpus.problems == []
     for s in corpus.samples:
         r = truth[s.id]
@@ -91,8 +96,7 @@ def test_real_emodb_stats_by_folder(shared_data: Path) -> None:
 # -- nEMO -------------------------------------------------------------------------------------------------
 def test_nemo_reads_its_table(reg) -> None:
     corpus = load(reg, "nemo", FIX / "nemo_raw")
-    with open(FIX / "nemo_raw" / "data.tsv", newline="", encoding="utf-8") as f:
-        rows = {Path(r["file_id"]).stem: r for r in csv.DictReader(f, delimiter="\t")}
+    rows = rows_by_stem(FIX / "nemo_raw" / "data.tsv", "file_id", delimiter="\t")
     assert {s.id for s in corpus.samples} == set(rows) and corpus.problems == [] and "note" not in corpus.info
     for s in corpus.samples:
         r = rows[s.id]
@@ -124,8 +128,7 @@ def test_nemo_partial_copy_labels_only_copy_and_broken_table(reg, tmp_path: Path
 def test_real_nemo_copy_as_shipped(reg, shared_data: Path) -> None:
     root = shared_data / "nemo"
     corpus = load(reg, "nemo", root)
-    with open(root / "labels.csv", newline="", encoding="utf-8") as f:
-        truth = {Path(r["path"]).stem: r for r in csv.DictReader(f)}
+    truth = rows_by_stem(root / "labels.csv", "path")
     assert {s.id for s in corpus.samples} == set(truth) and corpus.problems == []
     for s in corpus.samples:
         assert (corpus.label_names[s.label], s.speaker) == (NEMO_WORDS[truth[s.id]["emotion"]], truth[s.id]["speaker_id"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import pickle
 import zipfile
@@ -21,7 +22,7 @@ from ..sample import Sample
 from ._erc_layouts import ErcFile
 from .label_maps import translate
 
-__all__ = ["resolve_root", "Problems", "erc_samples", "renumber", "detect_layout", "npz_table", "merbench_splits",
+__all__ = ["resolve_root", "read_json", "Problems", "erc_samples", "renumber", "detect_layout", "npz_table", "merbench_splits",
            "transcription_csv", "merbench_transcripts", "MERBENCH_SPLITS", "MERBENCH_TRANSCRIPTS"]
 
 #: MERBench's split arrays (``np.savez_compressed(train_corpus=..., val_corpus=..., test_corpus=...)`` in each
@@ -43,6 +44,16 @@ def resolve_root(name: str, root: str | None, accepted: str) -> Path:
     if not path.exists():
         raise DataError(f"dataset '{name}': root '{path}' does not exist; accepted: {accepted}")
     return path
+
+
+def read_json(path: Path, owner: str, missing: str) -> Any:
+    """The JSON value of ``path``; a missing file is an error saying ``missing``, invalid JSON names the line."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(f"{owner}: '{path}' is missing; {missing}") from None
+    except json.JSONDecodeError as err:
+        raise DataError(f"{owner}: '{path}' is not valid JSON (line {err.lineno}: {err.msg})") from None
 
 
 class Problems:

@@ -25,7 +25,7 @@ from typing import Any
 from ...errors import DataError
 from ..corpus import Corpus
 from ..sample import Sample
-from ._common import Problems, resolve_root
+from ._common import Problems, read_json, resolve_root
 
 __all__ = ["make_emobox", "read_label_map", "read_stm", "fold_records", "SPLITS"]
 
@@ -51,12 +51,7 @@ def _corpus_folder(path: Path, corpus: str | None) -> Path:
 
 def read_label_map(path: Path) -> dict[str, str]:
     """EmoBox's ``label_map.json``: emotion word → class name."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(f"dataset 'emobox': '{path}' is missing; every EmoBox corpus folder has its label_map.json") from None
-    except json.JSONDecodeError as err:
-        raise DataError(f"dataset 'emobox': '{path}' is not valid JSON (line {err.lineno}: {err.msg})") from None
+    data = read_json(path, "dataset 'emobox'", "every EmoBox corpus folder has its label_map.json")
     if not isinstance(data, dict) or not data or not all(isinstance(k, str) and isinstance(v, str)
                                                          for k, v in data.items()):
         raise DataError(f"dataset 'emobox': '{path}' must map emotion words to class names, e.g. "
@@ -83,10 +78,9 @@ def read_stm(path: Path, problems: Problems) -> dict[str, tuple[str, str]]:
 
 def _read_records(path: Path) -> list[dict[str, Any]]:
     """The records of one fold file, each with its ``key``."""
-    text = path.read_text(encoding="utf-8")
     if path.suffix == ".jsonl":
         records = []
-        for n, line in enumerate(text.splitlines(), 1):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():
                 continue
             try:
@@ -94,10 +88,7 @@ def _read_records(path: Path) -> list[dict[str, Any]]:
             except json.JSONDecodeError as err:
                 raise DataError(f"dataset 'emobox': '{path}':{n} is not valid JSON ({err.msg})") from None
     else:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise DataError(f"dataset 'emobox': '{path}' is not valid JSON (line {err.lineno}: {err.msg})") from None
+        data = read_json(path, "dataset 'emobox'", "expected a fold file")
         if not isinstance(data, dict):
             raise DataError(f"dataset 'emobox': '{path}' must map each key to its record, got {type(data).__name__}")
         records = [{"key": key, **value} if isinstance(value, dict) else value for key, value in data.items()]
