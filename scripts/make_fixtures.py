@@ -1,10 +1,13 @@
-"""Generate miniature IEMOCAP, MELD and M3ED corpora in their exact release layouts (tests/fixtures/).
+"""Generate miniature corpora in their exact release layouts (tests/fixtures/).
 
-Speech is synthesised with espeak-ng; each emotion gets its own pitch and rate so that the audio
-carries the label, and sox converts it to 16 kHz mono. MELD clips are wrapped in MP4 containers (AAC
-audio) with ffmpeg and M3ED speech is kept as ``modality_speech/<Speaker>_<utt>.wav``, as in their
-releases. One small pickle per published ERC layout is written too (``--only pickles`` needs no tools).
-Deterministic: the same files every run. Run: `python scripts/make_fixtures.py [--out DIR] [--only ...]`.
+IEMOCAP, MELD and M3ED: speech is synthesised with espeak-ng; each emotion gets its own pitch and rate so
+that the audio carries the label, and sox converts it to 16 kHz mono. MELD clips are wrapped in MP4
+containers (AAC audio) with ffmpeg and M3ED speech is kept as ``modality_speech/<Speaker>_<utt>.wav``, as in
+their releases. One small pickle per published ERC layout is written too. CMU-MOSI (the bc-LSTM feature
+release, MMSA's pickles), MERBench's MELD and MOSI folders, EmoBox metadata folders, EmoDB and nEMO are
+written with numpy and soundfile alone (their audio is a short tone per emotion); these and ``pickles``
+need no tools. Deterministic: the same files every run.
+Run: `python scripts/make_fixtures.py [--out DIR] [--only ...]`.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 
 ROOT = Path(__file__).resolve().parents[1]
 VOICE = {  # emotion → (pitch 0-99, words per minute, amplitude)
@@ -198,23 +202,226 @@ def erc_pickles(out: Path) -> None:
                                       ["seriesa_1", "seriesa_2"], ["seriesc_1", "seriesc_2"], ["seriesb_1", "seriesb_2"]])
 
 
+# -- layouts written without external tools ------------------------------------------------------------
+def tone(path: Path, pitch: float, seconds: float = 0.25, rate: int = 16000) -> None:
+    """A short 16-bit mono tone: the miniature audio of the corpora whose layout, not sound, is under test."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    t = np.arange(int(seconds * rate)) / rate
+    sf.write(str(path), (0.3 * np.sin(2 * np.pi * pitch * t)).astype(np.float32), rate, subtype="PCM_16")
+
+
+def quoted_csv(path: Path, rows: list[list]) -> None:
+    """A headerless CSV with every field quoted, as the bc-LSTM release writes its files."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(",".join(f'"{v}"' for v in row) + "\n" for row in rows), encoding="utf-8")
+
+
+MOSI_VIDEOS = {"train": ["aVidTrain01", "bVidTrain02", "cVidTrain03", "dVidTrain04"], "test": ["eVidTest05", "fVidTest06"]}
+MOSI_TEXTS = ["I REALLY LOVED THIS MOVIE", "THE ENDING WAS TERRIBLE", "IT WAS OKAY I GUESS", "THE ACTING IS GREAT"]
+
+
+def mosi_bclstm(out: Path) -> None:
+    """The bc-LSTM release of CMU-MOSI: transcripts.csv (sorted by id, as released), text_{split}.csv whose
+    column 0 points into it, and per-modality feature files in the same row order. Feature rows are listed in
+    another order than transcripts.csv, and every vector starts with its transcripts.csv row number, so a
+    reader that pairs rows by position instead of through text_{split}.csv is caught."""
+    rng = np.random.default_rng(3)
+    utts = [(split, f"{v}_{c}", v) for split, vids in MOSI_VIDEOS.items() for v in vids for c in (1, 2, 10)]
+    order = sorted(range(len(utts)), key=lambda i: utts[i][1])  # transcripts.csv: sorted by utterance id
+    row_of = {utts[i][1]: r for r, i in enumerate(order)}
+    labels = {u: int(k % 3 != 1) for k, (_, u, _) in enumerate(utts)}
+    video_index = {v: k + 1 for k, v in enumerate(sorted({v for _, _, v in utts}))}
+    quoted_csv(out / "transcripts.csv", [[utts[i][1], MOSI_TEXTS[i % len(MOSI_TEXTS)], video_index[utts[i][2]],
+                                         labels[utts[i][1]]] for i in order])
+    dims = {"text": 100, "audio": 73, "video": 100}
+    for split in ("train", "test"):
+        ids = [u for s, u, _ in utts if s == split][::-1]  # feature rows in another order than transcripts.csv
+        vectors = {m: [[row_of[u], *np.round(rng.normal(size=d - 1) + labels[u], 4)] for u in ids] for m, d in dims.items()}
+        quoted_csv(out / f"text_{split}.csv", [[row_of[u], *vec[1:]] for u, vec in zip(ids, vectors["text"])])
+        for m, rows in vectors.items():
+            quoted_csv(out / m / f"{m}_{split}0.csv", [[*vec, labels[u]] for u, vec in zip(ids, rows)])
+
+
+def mosi_mmsa(out: Path) -> None:
+    """MMSA's aligned_50.pkl / unaligned_50.pkl in their field order and types (thuiar/MMSA README, MMSA-FET
+    dataset.py): numpy arrays per split; ids ``<video>$_$<clip>``; regression labels in [-3, 3] with one 0.0
+    (left out as neither class) and one -inf audio value (MMSA's loader zeroes it). Sequence and feature sizes
+    are small (the release: 50 steps, text 768, audio 5, vision 20)."""
+    rng = np.random.default_rng(4)
+    steps, dims = 6, {"text": 16, "audio": 5, "vision": 20}
+    scores = {"train": [2.4, -1.2, 0.6, -0.4, 1.8, -2.8], "valid": [1.0, -1.6], "test": [-0.8, 0.0, 2.2, -3.0]}
+    videos = {"train": ["mmsaTrainA", "mmsaTrainB"], "valid": ["mmsaValidC"], "test": ["mmsaTestD", "mmsaTestE"]}
+    for aligned in (True, False):
+        data = {}
+        for split, values in scores.items():
+            n = len(values)
+            ids = [f"{videos[split][k % len(videos[split])]}$_${k // len(videos[split]) + 1}" for k in range(n)]
+            lengths = {m: rng.integers(2, steps + 1, n) for m in ("audio", "vision")}
+            text_len = rng.integers(3, steps + 1, n)
+            feats = {m: np.zeros((n, steps, d), dtype=np.float32) for m, d in dims.items()}
+            for i, v in enumerate(values):
+                for m, d in dims.items():
+                    valid = text_len[i] if aligned or m == "text" else lengths[m][i]
+                    feats[m][i, :valid] = rng.normal(size=(valid, d)) + v
+            if split == "train":
+                feats["audio"][0, 0, 0] = -np.inf
+            text_bert = np.zeros((n, 3, steps), dtype=np.int64)
+            for i in range(n):
+                text_bert[i, 0, :text_len[i]] = rng.integers(1000, 2000, text_len[i])
+                text_bert[i, 1, :text_len[i]] = 1
+            part = {"raw_text": np.array([MOSI_TEXTS[i % len(MOSI_TEXTS)].lower() for i in range(n)]),
+                    "audio": feats["audio"], "vision": feats["vision"], "id": np.array(ids), "text": feats["text"],
+                    "text_bert": text_bert}
+            if not aligned:
+                part["audio_lengths"], part["vision_lengths"] = lengths["audio"].tolist(), lengths["vision"].tolist()
+            part["annotations"] = np.array(["Positive" if v > 0 else "Negative" if v < 0 else "Neutral" for v in values])
+            part["classification_labels"] = np.array([2.0 if v > 0 else 0.0 if v < 0 else 1.0 for v in values])
+            part["regression_labels"] = np.array(values, dtype=np.float32)
+            data[split] = part
+        with open(out / ("aligned_50.pkl" if aligned else "unaligned_50.pkl"), "wb") as f:
+            pickle.dump(data, f, protocol=4)
+
+
+MERBENCH_MELD_EMOTIONS = ["anger", "joy", "sadness", "neutral", "disgust", "fear", "surprise"]  # preprocess/meld.py
+
+
+def merbench(out: Path) -> None:
+    """MERBench's folders as MERTools' preprocessing writes them: MELD from the meld_raw fixture's CSVs
+    (``{split}_dia{D}_utt{U}`` → {'emo': index in MERTools' order, 'val': -10}, transcription.csv with name,
+    english) and MOSI (``<video>_<clip>`` → {'emo': 0, 'val': score}, transcription-engchi-polish.csv)."""
+    import csv
+
+    meld_dir, corpora, names = out / "meld", {}, []
+    for split, csv_name in (("train", "train_sent_emo.csv"), ("val", "dev_sent_emo.csv"), ("test", "test_sent_emo.csv")):
+        with open(ROOT / "tests" / "fixtures" / "meld_raw" / csv_name, encoding="utf-8", newline="") as f:
+            rows = list(csv.DictReader(f))
+        corpora[f"{split}_corpus"] = {f"{split}_dia{r['Dialogue_ID']}_utt{r['Utterance_ID']}":
+                                      {"emo": MERBENCH_MELD_EMOTIONS.index(r["Emotion"]), "val": -10} for r in rows}
+        names += [(f"{split}_dia{r['Dialogue_ID']}_utt{r['Utterance_ID']}", r["Utterance"]) for r in rows]
+    meld_dir.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(meld_dir / "label.npz", **corpora)
+    with open(meld_dir / "transcription.csv", "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([["name", "english"], *names])
+    mosi_dir = out / "mosi"
+    mosi_dir.mkdir(parents=True, exist_ok=True)
+    scores = {"train": [1.4, -0.6, 2.0, -2.2], "val": [0.8, -1.0], "test": [-1.8, 0.0, 0.4]}
+    corpora = {f"{split}_corpus": {f"mbVid{split.title()}{k % 2}_{k // 2 + 1}": {"emo": 0, "val": np.float64(v)}
+                                   for k, v in enumerate(values)} for split, values in scores.items()}
+    np.savez_compressed(mosi_dir / "label.npz", **corpora)
+    with open(mosi_dir / "transcription-engchi-polish.csv", "w", encoding="utf-8", newline="") as f:
+        rows = [[uid, "句子", MOSI_TEXTS[k % len(MOSI_TEXTS)]] for c in corpora.values() for k, uid in enumerate(c)]
+        csv.writer(f).writerows([["name", "chinese", "english"], *rows])
+
+
+def emobox(out: Path) -> None:
+    """Two corpus folders of EmoBox's data/: ``m3ed`` (one fold with a valid list, ``.json`` key → record,
+    speakers with spaces in the stm as in the real file) and ``emodb`` (two folds without valid lists,
+    ``.jsonl`` records, a label_map.json whose "Neutral" key differs in case from the records' "neutral", and
+    EmoBox's older ``<corpus>_<split>_fold<k>.jsonl`` twins, which its loader does not read)."""
+    m3ed_words = ["Happy", "Neutral", "Sad", "Anger", "Surprise", "Disgust", "Fear", "Neutral"]
+    m3ed = [("train", "seriesa", "seriesa_李雷"), ("train", "seriesa", "seriesa_韩梅梅"),
+            ("valid", "seriesb", "seriesb_Jeanette Sue"), ("test", "seriesc", "seriesc_ 刘洋")]
+    records: dict[str, dict] = {"train": {}, "valid": {}, "test": {}}
+    stm, audmap, k = [], [], 0
+    for split, series, speaker in m3ed:
+        for u in (1, 2):
+            dia = f"{series}_{1 + (k % 2)}"
+            key, word = f"m3ed-{dia}_{u + k}", m3ed_words[k % len(m3ed_words)]
+            wav = f"downloads/m3ed/modality_speech/{'AB'[u - 1]}_{dia}_{u + k}.wav"
+            length = round(0.8 + 0.1 * k, 4)
+            records[split][key] = {"wav": wav, "length": length, "emo": word, "dataset": "m3ed", "channel": 1}
+            stm.append(f"{key} 1 {speaker} 0 {length} <id={key},lang=en,spk={speaker},emotion={word}> {word}")
+            audmap.append(f"{key} 1 0 {length} {wav}")
+            k += 1
+    folder = out / "m3ed"
+    (folder / "fold_1").mkdir(parents=True, exist_ok=True)
+    for split, recs in records.items():
+        (folder / "fold_1" / f"m3ed_{split}_fold_1.json").write_text(json.dumps(recs, ensure_ascii=False, indent=4))
+    (folder / "label_map.json").write_text(json.dumps({"Neutral": "Neutral", "Surprise": "Surprise", "Disgust": "Disgust",
+                                                       "Anger": "Angry", "Sad": "Sad", "Happy": "Happy", "Fear": "Fear"},
+                                                      indent=4))
+    (folder / "data.seg.wrd.stm").write_text("\n".join(stm) + "\n", encoding="utf-8")
+    (folder / "data.seg.audmap").write_text("\n".join(audmap) + "\n", encoding="utf-8")
+    emodb_words = {"W": "anger", "L": "boredem", "E": "disgust", "A": "fear", "F": "happy", "N": "neutral", "T": "sad"}
+    files = [f"{spk}a0{t}{letter}a" for spk in ("03", "08", "09", "10") for t, letter in ((1, "W"), (2, "N"), (4, "F"))]
+    folds = {1: ("03", "08"), 2: ("09", "10")}
+    folder = out / "emodb"
+    stm, audmap = [], []
+    for name in files:
+        key, word, spk = f"emodb-{name}", emodb_words[name[5]], f"{'male' if name[:2] in ('03', '10') else 'female'}_{name[:2]}"
+        stm.append(f"{key} 1 {spk} 0 1.5 <id={key},lang=en,spk={spk},emotion={word}> {word}")
+        audmap.append(f"{key} 1 0 1.5 downloads/emodb/wav/{name}.wav")
+    for k, test_speakers in folds.items():
+        (folder / f"fold_{k}").mkdir(parents=True, exist_ok=True)
+        for split in ("train", "test"):
+            chosen = [n for n in files if (n[:2] in test_speakers) == (split == "test")]
+            rows = [{"key": f"emodb-{n}", "dataset": "emodb", "wav": f"downloads/emodb/wav/{n}.wav", "type": "raw",
+                     "sample_rate": 16000, "num_frame": 24000.0, "task": "category", "length": 1.5,
+                     "emo": emodb_words[n[5]], "channel": 1} for n in chosen]
+            (folder / f"fold_{k}" / f"emodb_{split}_fold_{k}.jsonl").write_text(
+                "".join(json.dumps(r) + "\n" for r in rows))
+            old = [{"key": r["key"], "dataset": "emodb", "audio": r["wav"], "label": r["emo"]} for r in rows]
+            (folder / f"fold_{k}" / f"emodb_{split}_fold{k}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in old))
+    (folder / "label_map.json").write_text(json.dumps({"anger": "Angry", "boredem": "Boredom", "disgust": "Disgust",
+                                                       "fear": "Fear", "happy": "Happy", "Neutral": "Neutral",
+                                                       "sad": "Sad"}, indent=4))
+    (folder / "data.seg.wrd.stm").write_text("\n".join(stm) + "\n")
+    (folder / "data.seg.audmap").write_text("\n".join(audmap) + "\n")
+
+
+EMODB_PITCH = {"W": 320, "L": 140, "E": 180, "A": 380, "F": 280, "T": 120, "N": 200}
+
+
+def emodb(out: Path) -> None:
+    """EmoDB's release layout: wav/SSTTTEV.wav for six speakers, two or three emotions each."""
+    letters = "WLEAFTN"
+    for i, speaker in enumerate(("03", "08", "09", "10", "11", "12")):
+        for j, text in enumerate(("a01", "b02", "a05")[: 2 + i % 2]):
+            letter = letters[(i + 2 * j) % len(letters)]
+            tone(out / "wav" / f"{speaker}{text}{letter}{'ab'[j % 2]}.wav", EMODB_PITCH[letter])
+
+
+NEMO_PITCH = {"anger": 320, "fear": 380, "happiness": 280, "neutral": 200, "sadness": 120, "surprised": 420}
+
+
+def nemo(out: Path) -> None:
+    """nEMO's release layout: data.tsv (speaker ids left-padded with spaces, as released) and samples/."""
+    sentences = {1: ("Ala ma kota.", "ala ma kota"), 2: ("Idę do domu.", "idę do domu")}
+    speakers = {"EB0": ("female", 27), "IC0": ("female", 24), "KD0": ("female", 28), "KS0": ("male", 23),
+                "SM0": ("male", 24), "WR0": ("male", 23)}
+    emotions = list(NEMO_PITCH)
+    rows = ["file_id\temotion\traw_text\tnormalized_text\tspeaker_id\tgender\tage"]
+    for i, (spk, (gender, age)) in enumerate(speakers.items()):
+        for n, (raw, norm) in sentences.items():
+            emotion = emotions[(i + n) % len(emotions)]
+            file_id = f"{spk}_{emotion}_{n}.wav"
+            rows.append(f"{file_id}\t{emotion}\t{raw}\t{norm}\t{spk:>11}\t{gender}\t{age}")
+            tone(out / "samples" / file_id, NEMO_PITCH[emotion])
+    (out / "data.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+
 def write(path: Path, data: list) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as f:
         pickle.dump(data, f, protocol=2)
 
 
+SPOKEN = {"iemocap_raw": iemocap, "meld_raw": meld, "m3ed_raw": m3ed}  # need espeak-ng, sox, ffmpeg
+WRITTEN = {"mosi_bclstm": mosi_bclstm, "mosi_mmsa": mosi_mmsa, "merbench": merbench, "emobox": emobox,
+           "emodb_raw": emodb, "nemo_raw": nemo}  # numpy and soundfile only
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "tests" / "fixtures"))
-    parser.add_argument("--only", nargs="*", choices=["iemocap_raw", "meld_raw", "m3ed_raw", "pickles"],
+    parser.add_argument("--only", nargs="*", choices=[*SPOKEN, *WRITTEN, "pickles"],
                         help="rebuild only these (default: all)")
     args = parser.parse_args()
     out = Path(args.out)
-    chosen = set(args.only or ["iemocap_raw", "meld_raw", "m3ed_raw", "pickles"])
-    if chosen - {"pickles"}:
+    chosen = set(args.only or [*SPOKEN, *WRITTEN, "pickles"])
+    if chosen & set(SPOKEN):
         need("espeak-ng", "sox", "ffmpeg")
-    for name, build in (("iemocap_raw", iemocap), ("meld_raw", meld), ("m3ed_raw", m3ed)):
+    for name, build in {**SPOKEN, **WRITTEN}.items():
         if name not in chosen:
             continue
         target = out / name

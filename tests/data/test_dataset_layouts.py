@@ -13,8 +13,11 @@ from mer_toolkit.testing import fresh_registry
 
 
 @pytest.mark.parametrize("name,entry", [("ravdess", "Actor_01"), ("iemocap", "Session1"), ("meld", "train_sent_emo.csv"),
-                                        ("m3ed", "annotation.json")])
+                                        ("m3ed", "annotation.json"), ("mosi", "text_train.csv"),
+                                        ("emobox", "data.seg.wrd.stm"), ("emodb", "wav/03a01Wa.wav"),
+                                        ("nemo", "data.tsv"), ("nemo", "data_full.tsv")])
 def test_builtin_release_layouts_are_recognised(tmp_path: Path, name: str, entry: str) -> None:
+    (tmp_path / entry).parent.mkdir(parents=True, exist_ok=True)
     (tmp_path / entry).mkdir() if "." not in entry else (tmp_path / entry).write_text("")
     assert dataset_node(str(tmp_path)) == {"type": name, "root": str(tmp_path)}
 

@@ -51,7 +51,8 @@ def collect_stats(dataset: str, root: str | None, protocol: str | None, options:
                            "dialogues": len({s.dialogue_id for s in corpus.samples}),
                            "speakers": len({s.speaker for s in corpus.samples}), "labels": corpus.label_names,
                            "label_counts": corpus.label_counts(), "modalities": corpus.modalities,
-                           "protocol": proto_name, "folds": [], "problems": list(corpus.problems),
+                           "protocol": proto_name, "note": corpus.info.get("note"), "folds": [],
+                           "problems": list(corpus.problems),
                            "absent": corpus.absent(), "silent_audio": silent_audio(corpus) if decode else None}
     unlabeled = sum(1 for s in corpus.samples if s.label < 0)
     if unlabeled:
@@ -62,7 +63,7 @@ def collect_stats(dataset: str, root: str | None, protocol: str | None, options:
         for split in ("train", "val", "test"):
             ss = getattr(f, split)
             fold[split] = {"utterances": len(ss), "dialogues": len({s.dialogue_id for s in ss}),
-                           "label_counts": corpus.label_counts(ss)}
+                           "speakers": len({s.speaker for s in ss}), "label_counts": corpus.label_counts(ss)}
         out["folds"].append(fold)
     return out
 
@@ -125,9 +126,12 @@ def cmd_stats(args: argparse.Namespace) -> int:
     for f in stats["folds"]:
         for split in ("train", "val", "test"):
             d = f[split]
-            rows.append([f["name"], split, d["dialogues"], d["utterances"], *[d["label_counts"].get(x, 0) for x in labels],
-                         f["guardrails"] if split == "train" else ""])
-    console.print(simple_table(None, ["fold", "split", "dialogues", "utterances", *labels, "guardrails"], rows))
+            rows.append([f["name"], split, d["dialogues"], d["speakers"], d["utterances"],
+                         *[d["label_counts"].get(x, 0) for x in labels], f["guardrails"] if split == "train" else ""])
+    console.print(simple_table(None, ["fold", "split", "dialogues", "speakers", "utterances", *labels, "guardrails"],
+                               rows))
+    if stats["note"]:
+        console.print(f"note: {stats['note']}", markup=False)
     for modality, ids in stats["absent"].items():
         console.print(f"without {modality} ({len(ids)}): {', '.join(ids)}", markup=False)
     if stats["silent_audio"]:
@@ -147,7 +151,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "data", help="inspect datasets", formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="`mer data stats DATASET --root PATH`: dialogues, utterances and label counts per split or fold, "
+        description="`mer data stats DATASET --root PATH`: dialogues, speakers, utterances and label counts per split or fold, "
                     "and every problem found in the files (missing audio, unknown labels, bad rows); exit 1 if any. "
                     "`mer data list DATASET --root PATH`: one row per utterance (id, split, dialogue, position, "
                     "speaker, label, modalities present), to check a reader against the release.",

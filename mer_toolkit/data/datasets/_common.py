@@ -1,20 +1,35 @@
-"""Helpers shared by the corpus readers: default roots, collected problems, ERC feature pickles."""
+"""Helpers shared by the corpus readers: default roots, collected problems, ERC feature pickles, MERBench's
+label files and transcripts."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import os
+import pickle
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from ...errors import DataError
+from ..safe_pickle import _Restricted
 from ..sample import Sample
 from ._erc_layouts import ErcFile
 from .label_maps import translate
 
-__all__ = ["resolve_root", "Problems", "erc_samples", "renumber", "detect_layout"]
+__all__ = ["resolve_root", "read_json", "Problems", "erc_samples", "renumber", "detect_layout", "npz_table", "merbench_splits",
+           "transcription_csv", "merbench_transcripts", "MERBENCH_SPLITS", "MERBENCH_TRANSCRIPTS"]
+
+#: MERBench's split arrays (``np.savez_compressed(train_corpus=..., val_corpus=..., test_corpus=...)`` in each
+#: ``MERBench/toolkit/preprocess/<corpus>.py`` of zeroQiaoba/MERTools) → our split names.
+MERBENCH_SPLITS = {"train_corpus": "train", "val_corpus": "val", "test_corpus": "test"}
+#: The transcript file the preprocessing writes, then the name MERTools ships its files under.
+MERBENCH_TRANSCRIPTS = ("transcription.csv", "transcription-engchi-polish.csv")
 
 
 def resolve_root(name: str, root: str | None, accepted: str) -> Path:
@@ -29,6 +44,16 @@ def resolve_root(name: str, root: str | None, accepted: str) -> Path:
     if not path.exists():
         raise DataError(f"dataset '{name}': root '{path}' does not exist; accepted: {accepted}")
     return path
+
+
+def read_json(path: Path, owner: str, missing: str) -> Any:
+    """The JSON value of ``path``; a missing file is an error saying ``missing``, invalid JSON names the line."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(f"{owner}: '{path}' is missing; {missing}") from None
+    except json.JSONDecodeError as err:
+        raise DataError(f"{owner}: '{path}' is not valid JSON (line {err.lineno}: {err.msg})") from None
 
 
 class Problems:
@@ -115,3 +140,87 @@ def dataset_layouts(registry: Any = None) -> list[Any]:
 
         registry = get_registry()
     return [e for e in registry.dataset.entries() if e.extra.get("layout")]
+
+
+def _open_npz(npz: Path) -> Any:
+    """The archive of a ``.npz`` file; a missing file or any other file is an error naming it."""
+    try:
+        archive = np.load(npz, allow_pickle=False)
+    except (OSError, ValueError) as err:
+        raise DataError(f"'{npz}' is not a MERBench label file (a .npz archive) ({err})") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise DataError(f"'{npz}' holds a single array, not a MERBench label archive (.npz with named arrays)")
+    return archive
+
+
+def npz_table(npz: Path, key: str) -> Any:
+    """The object stored as array ``key`` of a MERBench ``.npz`` (a dict of utterance id → ``{emo, val}``).
+
+    Object arrays are read through the restricted unpickler; a file without ``key`` is an error naming the
+    file and the arrays it holds.
+    """
+    with _open_npz(npz) as archive:
+        if key not in archive.files:
+            raise DataError(f"'{npz}' has no '{key}' array (it holds {archive.files}); expected a MERBench label file")
+        try:
+            table = archive[key]
+        except ValueError:  # object arrays need pickle: route them through the restricted unpickler
+            table = _npz_object(npz, key)
+    return table.item() if isinstance(table, np.ndarray) and table.dtype == object and table.ndim == 0 else table
+
+
+def _npz_object(npz: Path, key: str) -> Any:
+    """Read the pickled object array ``key`` inside an .npz with the restricted unpickler."""
+    with zipfile.ZipFile(npz) as z:
+        raw = z.read(f"{key}.npy")
+    buf = io.BytesIO(raw)
+    version = np.lib.format.read_magic(buf)
+    read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    read_header(buf)
+    try:
+        return _Restricted(buf, encoding="latin1").load()
+    except pickle.UnpicklingError as err:
+        raise DataError(f"'{npz}' was refused: {err}") from None
+
+
+def merbench_splits(npz: Path) -> dict[str, dict[str, dict]]:
+    """Split name → {utterance id: {"emo": class index, "val": regression value}} of a MERBench ``label.npz``.
+
+    The file must hold ``train_corpus``, ``val_corpus`` and ``test_corpus`` (IEMOCAP's single ``whole_corpus``
+    is read by the ``iemocap`` datasets); each entry must carry ``emo`` and ``val``.
+    """
+    with _open_npz(npz) as archive:
+        found = list(archive.files)
+    if sorted(found) != sorted(MERBENCH_SPLITS):
+        raise DataError(f"'{npz}' holds the arrays {found}; a MERBench label.npz holds exactly "
+                        f"{list(MERBENCH_SPLITS)} (IEMOCAP's whole_corpus files are read by the iemocap datasets)")
+    out: dict[str, dict[str, dict]] = {}
+    for key, split in MERBENCH_SPLITS.items():
+        table = npz_table(npz, key)
+        if not isinstance(table, dict):
+            raise DataError(f"'{npz}': '{key}' holds a {type(table).__name__}; expected a dict of utterance id → "
+                            "{'emo': int, 'val': float}")
+        for uid, entry in table.items():
+            if not isinstance(entry, dict) or not {"emo", "val"} <= set(entry):
+                raise DataError(f"'{npz}': '{key}' entry {uid!r} is {entry!r}; expected {{'emo': int, 'val': float}}")
+        out[split] = table
+    return out
+
+
+def transcription_csv(path: Path, problems: Problems) -> dict[str, str]:
+    """Utterance id → English transcript of a MERBench transcript file (columns ``name``, ``english``)."""
+    if not path.is_file():
+        problems.add(f"{path}: missing (utterances get empty transcripts)")
+        return {}
+    with open(path, encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        missing = {"name", "english"} - set(reader.fieldnames or [])
+        if missing:
+            raise DataError(f"'{path}': missing column(s) {sorted(missing)}; found {reader.fieldnames}")
+        return {row["name"]: (row["english"] or "").strip() for row in reader}
+
+
+def merbench_transcripts(folder: Path, problems: Problems) -> dict[str, str]:
+    """The transcripts of a MERBench corpus folder, from the first of ``MERBENCH_TRANSCRIPTS`` that exists."""
+    path = next((folder / n for n in MERBENCH_TRANSCRIPTS if (folder / n).is_file()), folder / MERBENCH_TRANSCRIPTS[0])
+    return transcription_csv(path, problems)

@@ -17,16 +17,13 @@ neu, sad; the standard 5531 utterances, leave-one-session-out); ``iemocap6`` the
 
 from __future__ import annotations
 
-import csv
 import re
 from pathlib import Path
-
-import numpy as np
 
 from ...errors import DataError
 from ..corpus import Corpus
 from ..sample import Sample
-from ._common import Problems, erc_samples, renumber, resolve_root
+from ._common import Problems, erc_samples, merbench_transcripts, npz_table, renumber, resolve_root, transcription_csv
 from ._erc_layouts import ErcFile, read_erc_file
 from .label_maps import IEMOCAP_ERC
 
@@ -114,7 +111,7 @@ def _read_npz(root: Path, classes: int, order: str | None, problems: Problems) -
     """MERBench labels + transcripts. Their ids carry per-speaker counters only (F000, M000, F001, ...), so
     turn order is unknown (position -1) unless ``order`` names a file or folder that has it."""
     labels = _npz_labels(root / f"label_{classes}way.npz")
-    texts = _transcription_csv(root / "transcription.csv", problems)
+    texts = merbench_transcripts(root, problems)
     positions = _order_positions(Path(order).expanduser(), root) if order else {}
     by_dialogue: dict[str, list[str]] = {}
     for uid in labels:
@@ -141,13 +138,8 @@ def _read_npz(root: Path, classes: int, order: str | None, problems: Problems) -
 
 
 def _npz_labels(npz: Path) -> dict:
-    try:
-        table = np.load(npz, allow_pickle=False)["whole_corpus"]
-    except ValueError:  # object arrays need pickle: route them through the restricted unpickler
-        table = _npz_object(npz)
-    except (OSError, KeyError) as err:
-        raise DataError(f"'{npz}' is not a MERBench label file with 'whole_corpus' ({err})") from None
-    return table.item() if hasattr(table, "item") else table
+    """Utterance id → ``{emo, val}`` of a MERBench IEMOCAP label file (its single ``whole_corpus`` array)."""
+    return npz_table(npz, "whole_corpus")
 
 
 def _order_positions(source: Path, root: Path) -> dict[str, float]:
@@ -179,7 +171,7 @@ def _match_ids(erc: ErcFile, folder: Path) -> dict[str, list[str]]:
         return {}
     labels = _npz_labels(folder / "label_6way.npz")
     csv_path = folder / "transcription.csv"
-    texts = _transcription_csv(csv_path, Problems("iemocap", False)) if csv_path.is_file() else {}
+    texts = transcription_csv(csv_path, Problems("iemocap", False)) if csv_path.is_file() else {}
     by_dialogue: dict[str, list[str]] = {}
     for uid in labels:
         by_dialogue.setdefault(_dialogue(uid), []).append(uid)
@@ -198,37 +190,6 @@ def _match_ids(erc: ErcFile, folder: Path) -> dict[str, list[str]]:
                                 f"not match {uid} in '{folder}' ({texts.get(uid)!r}, label {labels[uid]['emo']}); "
                                 "the files are not of the same release")
     return out
-
-
-def _npz_object(npz: Path) -> object:
-    """Read the pickled object array inside an .npz with the restricted unpickler."""
-    import io
-    import pickle
-    import zipfile
-
-    from ..safe_pickle import _Restricted
-
-    with zipfile.ZipFile(npz) as z:
-        raw = z.read("whole_corpus.npy")
-    buf = io.BytesIO(raw)
-    np.lib.format.read_magic(buf)
-    np.lib.format.read_array_header_1_0(buf)
-    try:
-        return _Restricted(buf, encoding="latin1").load()
-    except pickle.UnpicklingError as err:
-        raise DataError(f"'{npz}' was refused: {err}") from None
-
-
-def _transcription_csv(path: Path, problems: Problems) -> dict[str, str]:
-    if not path.is_file():
-        problems.add(f"{path}: missing (utterances get empty transcripts)")
-        return {}
-    with open(path, encoding="utf-8", newline="") as f:
-        reader = csv.DictReader(f)
-        missing = {"name", "english"} - set(reader.fieldnames or [])
-        if missing:
-            raise DataError(f"'{path}': missing column(s) {sorted(missing)}; found {reader.fieldnames}")
-        return {row["name"]: (row["english"] or "").strip() for row in reader}
 
 
 def _read_erc(path: Path, classes: int) -> list[Sample]:

@@ -15,13 +15,12 @@ dialogue-local (``<dialogue>:A``).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ...errors import DataError
 from ..corpus import Corpus
 from ..sample import Sample
-from ._common import Problems, erc_samples, resolve_root
+from ._common import Problems, erc_samples, read_json, resolve_root
 from ._erc_layouts import read_erc_file
 from .label_maps import M3ED_ANNOTATION, M3ED_RELEASE
 
@@ -62,12 +61,7 @@ def _speaker(series: str, dia: str, content: dict, local: str, where: str, probl
 
 def _read_annotation(root: Path, problems: Problems) -> list[Sample]:
     path = root / "annotation.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(f"M3ED: '{path}' is missing; accepted: {ACCEPTED}") from None
-    except json.JSONDecodeError as err:
-        raise DataError(f"M3ED: '{path}' is not valid JSON (line {err.lineno}: {err.msg})") from None
+    data = read_json(path, "M3ED", f"accepted: {ACCEPTED}")
     splits = _series_split(root)
     unknown_series = sorted(set(data) - set(splits))
     for s in unknown_series:

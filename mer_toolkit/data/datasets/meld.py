@@ -5,7 +5,9 @@
 ``output_repeated_splits_test/`` holding ``dia{D}_utt{U}.mp4`` — audio is then decoded from the clips
 with ffmpeg), at one of those CSV files' folder, or at an ERC pickle: DialogueRNN/DialogueGCN
 ``MELD_features_raw.pkl`` (9 items, no visual), MMGCN/MM-DFN ``MELD_features_raw1.pkl`` (10 items),
-COSMIC ``meld.pkl`` labels or ``meld_features_roberta.pkl``.
+COSMIC ``meld.pkl`` labels or ``meld_features_roberta.pkl``, or at MERBench's MELD folder (``label.npz`` with
+``train_corpus`` / ``val_corpus`` / ``test_corpus`` of ``{split}_dia{D}_utt{U}`` ids, and its transcript file):
+text only, and without speakers (MERBench keeps none).
 
 The ERC pickles number dialogues across splits (train 0–1038, dev 1039–1152, test 1153–1432); they
 are renamed to the CSV readers' ids (``val_dia5`` for dev dialogue 5) and the official dev split is restored even where a file
@@ -15,6 +17,7 @@ merges it into its training list. Their one-hot speakers are dialogue-local: ``v
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import numpy as np
@@ -22,9 +25,9 @@ import numpy as np
 from ...errors import DataError
 from ..corpus import Corpus
 from ..sample import Sample
-from ._common import Problems, erc_samples, resolve_root
+from ._common import Problems, erc_samples, merbench_splits, merbench_transcripts, resolve_root
 from ._erc_layouts import read_erc_file
-from .label_maps import MELD_ERC
+from .label_maps import MELD_ERC, MELD_MERBENCH, translate
 
 __all__ = ["MELD_LABELS", "make_meld", "read_meld_csv", "repair_cp1252", "erc_dialogue"]
 
@@ -34,8 +37,10 @@ ERC_OFFSETS = (("test", 1153), ("val", 1039), ("train", 0))
 SPLITS = {"train": ("train_sent_emo.csv", "train_splits"), "val": ("dev_sent_emo.csv", "dev_splits_complete"),
           "test": ("test_sent_emo.csv", "output_repeated_splits_test")}
 REQUIRED = ("Utterance", "Speaker", "Emotion", "Dialogue_ID", "Utterance_ID")
-ACCEPTED = ("a folder with train/dev/test_sent_emo.csv (and optional clip folders), or an ERC pickle "
-            "(MELD_features_raw.pkl, MELD_features_raw1.pkl, COSMIC meld.pkl / meld_features_roberta.pkl)")
+ACCEPTED = ("a folder with train/dev/test_sent_emo.csv (and optional clip folders), an ERC pickle "
+            "(MELD_features_raw.pkl, MELD_features_raw1.pkl, COSMIC meld.pkl / meld_features_roberta.pkl), or "
+            "MERBench's folder (label.npz + transcription.csv)")
+MERBENCH_ID = re.compile(r"^(?P<split>train|val|test)_dia(?P<dia>\d+)_utt(?P<utt>\d+)$")
 CP1252 = {chr(c): bytes([c]).decode("cp1252") for c in range(0x80, 0xA0) if c not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)}
 
 
@@ -90,11 +95,46 @@ def read_meld_csv(path: Path, split: str, clips: Path | None, problems: Problems
     return samples
 
 
+def read_merbench(folder: Path, problems: Problems) -> list[Sample]:
+    """MERBench's MELD folder: each split array's ids name their split, dialogue and turn; labels follow
+    ``MELD_MERBENCH``. A file whose ids are not MELD's is refused; an id filed under another split is a problem."""
+    npz = folder / "label.npz"
+    splits = merbench_splits(npz)
+    if not any(MERBENCH_ID.match(str(uid)) for table in splits.values() for uid in table):
+        example = next((uid for table in splits.values() for uid in table), None)
+        raise DataError(f"'{npz}': ids like {example!r} are not MERBench's MELD ids ({{split}}_dia{{D}}_utt{{U}}, "
+                        "e.g. train_dia0_utt0); is this another corpus's MERBench folder?")
+    texts = merbench_transcripts(folder, problems)
+    label_map = translate(MELD_MERBENCH, MELD_LABELS)
+    samples = []
+    for split, table in splits.items():
+        for uid, entry in table.items():
+            m = MERBENCH_ID.match(str(uid))
+            if m is None or m["split"] != split:
+                problems.add(f"{npz}: '{uid}' is in the {split} array but its id names "
+                             f"{m['split'] if m else 'no MELD split'} (expected {split}_dia{{D}}_utt{{U}})")
+                continue
+            if int(entry["emo"]) not in label_map:
+                problems.add(f"{npz}: '{uid}' has emo {entry['emo']}; MERBench's MELD labels are {MELD_MERBENCH}")
+                continue
+            text = repair_cp1252(texts.get(uid, ""))
+            if not text:
+                problems.add(f"{folder}: no transcript for {uid}")
+            samples.append(Sample(id=uid, label=label_map[int(entry["emo"])], modalities={"text": text},
+                                  dialogue_id=f"{split}_dia{m['dia']}", position=int(m["utt"]), speaker="",
+                                  meta={"split": split, "transcript": text}))
+    return samples
+
+
 def make_meld(root: str | None = None, strict: bool = True, audio: bool = True) -> Corpus:
-    """MELD with its official splits (train 9989 / dev 1109 / test 2610 utterances)."""
+    """MELD with its official splits (train 9989 / dev 1109 / test 2610 utterances), from any of its releases."""
     path = resolve_root("meld", root, ACCEPTED)
     problems = Problems("meld", strict)
-    if path.is_file():
+    info = {}
+    if path.is_dir() and (path / "label.npz").is_file() and not any(path.glob("*_sent_emo.csv")):
+        samples = read_merbench(path, problems)
+        info["note"] = "MERBench's files hold no speakers: every utterance's speaker is empty"
+    elif path.is_file():
         erc = read_erc_file(path)
         samples = erc_samples(erc, MELD_ERC, MELD_LABELS, dialogue=lambda raw, split: erc_dialogue(raw, split, path),
                               speaker=lambda dia, onehot: f"{dia}:S{int(np.argmax(onehot))}",
@@ -112,4 +152,4 @@ def make_meld(root: str | None = None, strict: bool = True, audio: bool = True) 
         problems.finish()
         raise DataError(f"dataset 'meld': no utterances found under '{path}'; accepted: {ACCEPTED}")
     return Corpus(name="meld", label_names=list(MELD_LABELS), samples=samples, default_protocol="official",
-                  source=str(path), problems=problems.finish())
+                  source=str(path), problems=problems.finish(), info=info)

@@ -7,6 +7,7 @@ from ...plugins.hookspecs import hookimpl
 
 @hookimpl
 def mer_register_parts(registry) -> None:  # noqa: ANN001 - the staged registry view
+    registry.protocol.register("emobox", "mer_toolkit.data.protocols.emobox:EmoBoxFolds")
     registry.protocol.register("by_fold", "mer_toolkit.data.protocols.fold_column:ByFold")
     registry.protocol.register("leave_one_group_out", "mer_toolkit.data.protocols.groups:LeaveOneGroupOut")
     registry.protocol.register("held_out_groups", "mer_toolkit.data.protocols.groups:HeldOutGroups")

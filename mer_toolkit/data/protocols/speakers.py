@@ -16,7 +16,7 @@ from ..corpus import Corpus, Fold, Protocol
 from ..sample import Sample
 from .random_split import check_fractions
 
-__all__ = ["BySpeaker", "SpeakerKFold", "speaker_groups"]
+__all__ = ["BySpeaker", "SpeakerKFold", "draw_speakers", "speaker_groups"]
 
 
 def speaker_groups(corpus: Corpus, protocol: str) -> dict[str, list[Sample]]:
@@ -31,7 +31,7 @@ def speaker_groups(corpus: Corpus, protocol: str) -> dict[str, list[Sample]]:
     return dict(groups)
 
 
-def _draw(speakers: list[str], fraction: float, rng: random.Random) -> list[str]:
+def draw_speakers(speakers: list[str], fraction: float, rng: random.Random) -> list[str]:
     """A seeded ``fraction`` of ``speakers`` (at least one)."""
     order = sorted(speakers)
     rng.shuffle(order)
@@ -72,9 +72,9 @@ class BySpeaker(Protocol):
                             "speaker-independent train/val/test split needs at least 3")
         rng = random.Random(self.seed)
         free = [s for s in groups if s not in (self.val_speakers or ())]
-        test = self.test_speakers or _draw(free, self.test, rng)
+        test = self.test_speakers or draw_speakers(free, self.test, rng)
         rest = [s for s in groups if s not in test]
-        val = self.val_speakers or _draw(rest, self.val / (1 - self.test), rng)
+        val = self.val_speakers or draw_speakers(rest, self.val / (1 - self.test), rng)
         train = [s for s in rest if s not in val]
         return [_fold(self.name, self.name, groups, train, val, test)]
 
@@ -114,7 +114,7 @@ class SpeakerKFold(Protocol):
         folds = []
         for i, test in enumerate(blocks):
             rest = [s for s in order if s not in test]
-            val = _draw(rest, self.val, random.Random(self.seed * 1000 + i))
+            val = draw_speakers(rest, self.val, random.Random(self.seed * 1000 + i))
             train = [s for s in rest if s not in val]
             folds.append(_fold(f"fold{i + 1}", self.name, groups, train, val, test))
         return folds
