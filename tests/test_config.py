@@ -109,11 +109,11 @@ def test_selection_follows_the_metric_the_dataset_declares_unless_the_config_set
 def test_per_dataset_values_yield_to_more_derived_configs_and_set(tmp_path: Path, mer_registry) -> None:
     from mer_toolkit.run.experiment import select_dataset
 
-    base = select_dataset(resolve_config("gated_mlp", mer_registry), "demo")
+    base = select_dataset(resolve_config("gated_mlp", mer_registry), "demo", registry=mer_registry)
     assert base.data["train"]["epochs"] == 20 and base.where("train.epochs").endswith("_defaults.yaml:15")
     child = write(tmp_path, "c.yaml", "_base_: gated_mlp\ntrain: {epochs: 7}\n")
-    assert select_dataset(resolve_config(str(child), mer_registry), "demo").data["train"]["epochs"] == 7
-    cfg = select_dataset(resolve_config("gated_mlp", mer_registry, ["train.epochs=3"]), "demo")
+    assert select_dataset(resolve_config(str(child), mer_registry), "demo", registry=mer_registry).data["train"]["epochs"] == 7
+    cfg = select_dataset(resolve_config("gated_mlp", mer_registry, ["train.epochs=3"]), "demo", registry=mer_registry)
     assert cfg.data["train"]["epochs"] == 3 and cfg.where("train.epochs") == "--set"
 
 

@@ -199,7 +199,7 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path: Path) 
     from mer_toolkit.testing import fresh_registry
 
     reg = fresh_registry()
-    cfg = select_dataset(resolve_config("gated_mlp", reg), "demo")
+    cfg = select_dataset(resolve_config("gated_mlp", reg), "demo", registry=reg)
     settings = run_settings(cfg, 1, epochs=4, device="cpu")
     cache = CorpusCache(reg)
     corpus, fold = cache.corpus(settings), cache.folds(settings)[0]

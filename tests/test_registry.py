@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import pytest
 
 from mer_toolkit.errors import PluginError, UnknownComponentError
-from mer_toolkit.plugins.registry import Registries, Registry
+from mer_toolkit.plugins.registry import ConfigRegistry, DatasetInfo, Registries, Registry
 
 
 def test_decorator_and_call_forms_register_and_info() -> None:
@@ -87,21 +88,49 @@ def test_second_registration_from_the_same_source_is_an_error() -> None:
     assert "twice" not in regs.fusion
 
 
-def test_decorator_form_keeps_source_doc_override_and_extras() -> None:
-    reg = Registry("model")
+def test_decorator_form_keeps_source_doc_and_override() -> None:
+    reg = Registry("fusion")
     assert reg.register("plain", dict) is dict and reg.entry("plain").source == "builtin"
 
-    @reg.register("spec", source="pkg", doc="A documented spec.", path="spec.yaml")
+    @reg.register("spec", source="pkg", doc="A documented spec.")
     def spec() -> dict:
         return {}
 
     e = reg.entry("spec")
-    assert (e.source, e.doc, e.extra, e.summary) == ("pkg", "A documented spec.", {"path": "spec.yaml"},
-                                                     "A documented spec.")
+    assert (e.source, e.doc, e.meta, e.summary) == ("pkg", "A documented spec.", None, "A documented spec.")
     reg.register("spec", source="other", override=True)(list)
     assert reg.get("spec") is list and reg.entry("spec").source == "other"
-    reg.register("inline", {"model": {}}, path="m.yaml")  # a model may be a plain YAML mapping
-    assert reg.entry("inline").origin == "m.yaml" and reg.info("inline")["signature"] == ""
+
+
+def test_model_configs_are_paths_or_mappings_in_their_own_registry(tmp_path: Path) -> None:
+    regs = Registries()
+    assert isinstance(regs.model, ConfigRegistry) and not isinstance(regs.fusion, ConfigRegistry)
+    regs.model.register("inline", {"model": {}})
+    regs.model.register("file", str(tmp_path / "m.yaml"), doc="From a file.")
+    assert regs.model.entry("inline").origin == "<inline config>" and regs.model.info("inline")["signature"] == ""
+    assert regs.model.get("file") == str(tmp_path / "m.yaml") and regs.model.entry("file").summary == "From a file."
+    with pytest.raises(PluginError, match="model 'code' from builtin is function; a model config is the path"):
+        regs.model.register("code", lambda: {})
+    with pytest.raises(PluginError, match="is dict, not a class or factory"):
+        regs.fusion.register("data", {"a": 1})
+
+
+def test_registration_metadata_is_typed_per_kind() -> None:
+    """Datasets declare layout / metric / audio; a typo or a value out of range is an error naming it, and the
+    other kinds declare nothing (their extra keys used to be stored and ignored)."""
+    reg = Registry("dataset")
+    reg.register("ok", dict, layout="Actor_*", metric="ua", audio="speech")
+    assert reg.entry("ok").meta == DatasetInfo(layout="Actor_*", metric="ua", audio=("speech",))
+    assert reg.info("ok")["layout"] == "Actor_*" and reg.entry("ok").meta.audio == ("speech",)
+    assert Registry("dataset").register("bare", dict) is dict
+    with pytest.raises(PluginError, match=r"unknown registration key\(s\) \['metrc'\]; did you mean 'metric'\?"):
+        reg.register("typo", dict, metrc="ua")
+    with pytest.raises(PluginError, match=r"metric= must be one of \['wa', 'ua', 'wf1', 'macro_f1', 'loss'\], got 'acc'"):
+        reg.register("acc", dict, metric="acc")
+    with pytest.raises(PluginError, match="audio= must name the modalities"):
+        reg.register("noaudio", dict, audio=[""])
+    with pytest.raises(PluginError, match=r"fusion 'f' from builtin: unknown registration key\(s\) \['layout'\]"):
+        Registry("fusion").register("f", dict, layout="*")
 
 
 def test_origin_signature_and_info_fields() -> None:
@@ -152,10 +181,10 @@ def test_staged_registrations_take_the_plugin_source_and_roll_back_overrides() -
     assert regs.fusion.get("taken") is dict and regs.fusion.entry("taken").source == "builtin"
     assert "new" not in regs.head
     ok = regs.staged("plug")
-    ok.fusion.register("taken", source="spoofed", override=True, doc="Replacement.", path="x.yaml")(list)
+    ok.fusion.register("taken", source="spoofed", override=True, doc="Replacement.")(list)
     assert ok.commit() == [("fusion", "taken")]
     e = regs.fusion.entry("taken")
-    assert (e.obj, e.source, e.doc, e.extra) == (list, "plug", "Replacement.", {"path": "x.yaml"})
+    assert (e.obj, e.source, e.doc) == (list, "plug", "Replacement.")
 
 
 def test_errors_name_the_source_and_defaults_of_entries_without_docs() -> None:
@@ -168,9 +197,9 @@ def test_errors_name_the_source_and_defaults_of_entries_without_docs() -> None:
     with pytest.raises(PluginError) as exc:
         reg.register("quiet", dict, source="other")
     assert exc.value.plugin == "other"
-    models = Registry("model")
+    models = ConfigRegistry("model")
     models.register("spec", {"model": {}})
-    assert (models.entry("spec").origin, models.entry("spec").doc) == ("<inline spec>", "")
+    assert (models.entry("spec").origin, models.entry("spec").doc) == ("<inline config>", "")
 
 
 def test_find_returns_every_kind_holding_a_name() -> None:

@@ -98,12 +98,12 @@ def plan_grid(models: list[str], datasets: list[str], seeds: list[int], registry
             first = settings_of(cfg, seeds[0])
             corpus = cache.corpus(first)
             for target in test_datasets or [None]:
-                run_corpus, label, extra = corpus, dataset_label(dataset), {}
+                run_corpus, label, extra = corpus, dataset_label(dataset, registry), {}
                 if tuning is not None:
                     extra["tuning"] = tuning.to_record()
                 test_part = None
                 if target is not None:
-                    test_cfg = set_root(select_dataset(base, target, "--test-dataset", registry), test_root)
+                    test_cfg = set_root(select_dataset(base, target, "--test-dataset", registry=registry), test_root)
                     test_corpus = cache.corpus(settings_of(test_cfg, seeds[0]), "--test-dataset")
                     missing = sorted(set(corpus.modalities) - set(test_corpus.modalities))
                     if missing:
@@ -112,7 +112,7 @@ def plan_grid(models: list[str], datasets: list[str], seeds: list[int], registry
                     labels = shared_labels(corpus, test_corpus, mapping)
                     run_corpus = restrict(corpus, labels, {}, f"{corpus.name}->{test_corpus.name}")
                     test_part = restrict(test_corpus, labels, mapping, test_corpus.name)
-                    label = f"{label}->{dataset_label(target)}"
+                    label = f"{label}->{dataset_label(target, registry)}"
                     extra["cross_corpus"] = CrossCorpus(corpus.name, test_corpus.name, labels, mapping).to_record()
                 for fold in cache.folds(first, run_corpus):
                     if test_part is not None:

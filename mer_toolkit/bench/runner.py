@@ -52,7 +52,7 @@ def tune_grid(models: list[str], datasets: list[str], trials: int, out: Path, re
     from .tune import run_tune, study_name
 
     return {(model, dataset): run_tune(model, dataset, registry, trials=trials, out=out / "tune" /
-                                       study_name(model, dataset), overrides=overrides, epochs=epochs, device=device,
+                                       study_name(model, dataset, registry), overrides=overrides, epochs=epochs, device=device,
                                        amp=amp, root=root, seed=seed, on_trial=on_trial)
             for model in models for dataset in datasets}
 

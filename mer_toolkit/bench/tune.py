@@ -72,8 +72,8 @@ def import_optuna() -> Any:
     return optuna
 
 
-def study_name(model: str, dataset: str) -> str:
-    return f"{Path(model).stem}-{dataset_label(dataset)}"
+def study_name(model: str, dataset: str, registry: Any) -> str:
+    return f"{Path(model).stem}-{dataset_label(dataset, registry)}"
 
 
 def default_storage(out: Path) -> str:
@@ -139,7 +139,7 @@ def run_tune(model: str, dataset: str, registry: Any, *, trials: int, out: Path,
     monitor = settings.train.monitor
     direction = metric_direction(monitor)
     storage = storage or default_storage(out)
-    name = study or study_name(model, dataset)
+    name = study or study_name(model, dataset, registry)
     startup = max(1, min(10, trials // 2))
     the_study = optuna.create_study(
         study_name=name, storage=_storage(optuna, storage), direction=direction, load_if_exists=True,

@@ -19,7 +19,7 @@ def register_config_dir(registry, directory: Path) -> None:  # noqa: ANN001 - st
             desc = (yaml.safe_load(text) or {}).get("description", "")
         except yaml.YAMLError:
             desc = ""
-        registry.model.register(path.stem, str(path), doc=str(desc or ""), path=str(path))
+        registry.model.register(path.stem, str(path), doc=str(desc or ""))
 
 
 @hookimpl

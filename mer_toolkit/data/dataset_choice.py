@@ -9,19 +9,20 @@ from typing import Any
 from ..config.loading import ResolvedConfig
 from ..config.tree import leaf_paths, merge
 from ..errors import DataError
+from ..plugins.registry import DatasetInfo
 from ..config.sections import DataConfig
 
-__all__ = ["MANIFEST_SUFFIXES", "dataset_audio", "dataset_label", "dataset_metric", "dataset_node", "select_dataset",
-           "set_root"]
+__all__ = ["MANIFEST_SUFFIXES", "dataset_audio", "dataset_label", "dataset_layouts", "dataset_metric", "dataset_node",
+           "detect_layout", "select_dataset", "set_root"]
 
 MANIFEST_SUFFIXES = (".csv", ".tsv", ".jsonl")
 DEFAULT_METRIC = "wf1"
-DEFAULT_AUDIO = ("audio",)
 
 
-def dataset_label(node: Any) -> str:
-    """A short name for a ``data.dataset`` value (a name, a path or a part node)."""
-    node = dataset_node(node) if isinstance(node, str) and ("/" in node or node.endswith(MANIFEST_SUFFIXES)) else node
+def dataset_label(node: Any, registry: Any) -> str:
+    """A short name for a ``data.dataset`` value (a name, a manifest or folder path, or a part node)."""
+    node = dataset_node(node, registry) if isinstance(node, str) and ("/" in node or node.endswith(MANIFEST_SUFFIXES)) \
+        else node
     if isinstance(node, dict):
         if node.get("type") == "manifest":
             return Path(str(node.get("path"))).stem
@@ -29,50 +30,53 @@ def dataset_label(node: Any) -> str:
     return str(node)
 
 
-def dataset_node(value: Any) -> Any:
+def dataset_layouts(registry: Any) -> list[Any]:
+    """Registry entries of the datasets that declare a release layout."""
+    return [e for e in registry.dataset.entries() if e.meta is not None and e.meta.layout]
+
+
+def detect_layout(path: str, registry: Any) -> str | None:
+    """The registered dataset whose declared release ``layout`` (a glob) matches the folder ``path``, if any."""
+    folder = Path(path).expanduser()
+    if not folder.is_dir():
+        return None
+    return next((e.name for e in dataset_layouts(registry) if any(folder.glob(e.meta.layout))), None)
+
+
+def dataset_node(value: Any, registry: Any) -> Any:
     """``data.dataset`` as a part node: a manifest file or a corpus folder given as a path works too."""
     if isinstance(value, str) and value.endswith(MANIFEST_SUFFIXES):
         return {"type": "manifest", "path": value}
     if isinstance(value, str) and ("/" in value or value.startswith(".")):
-        from .datasets._common import dataset_layouts, detect_layout
-
-        layout = detect_layout(value)
+        layout = detect_layout(value, registry)
         if layout is None:
-            known = ", ".join(f"{e.name} {e.extra['layout']}" for e in dataset_layouts())
+            known = ", ".join(f"{e.name} {e.meta.layout}" for e in dataset_layouts(registry))
             raise DataError(f"data.dataset '{value}': the folder is not in a known release layout ({known}); use a "
                             "dataset name with --root, or a manifest file")
         return {"type": layout, "root": value}
     return {"type": value} if isinstance(value, str) else value
 
 
-def dataset_metric(node: Any, registry: Any = None) -> str:
-    """The validation metric a dataset declares when it registers (``metric=``); ``wf1`` when it declares none."""
-    if registry is None:
-        from ..plugins.host import get_registry
+def _info(kind: Any, registry: Any) -> Any:
+    """The registration metadata of dataset ``kind`` (defaults for an unknown or unregistered one)."""
+    if isinstance(kind, str) and kind in registry.dataset:
+        return registry.dataset.entry(kind).meta or DatasetInfo()
+    return DatasetInfo()
 
-        registry = get_registry()
-    node = dataset_node(node)
-    kind = node.get("type") if isinstance(node, dict) else None
-    if not isinstance(kind, str) or kind not in registry.dataset:
-        return DEFAULT_METRIC
-    return str(registry.dataset.entry(kind).extra.get("metric") or DEFAULT_METRIC)
+
+def dataset_metric(node: Any, registry: Any) -> str:
+    """The validation metric a dataset declares when it registers (``metric=``); ``wf1`` when it declares none."""
+    node = dataset_node(node, registry)
+    return _info(node.get("type") if isinstance(node, dict) else None, registry).metric or DEFAULT_METRIC
 
 
 def dataset_audio(kind: str, registry: Any) -> tuple[str, ...]:
-    """The modalities a dataset declares as audio files when it registers (``audio=``); ``("audio",)`` when
-    it declares none."""
-    entry = registry.dataset.entry(kind)
-    declared = entry.extra.get("audio", DEFAULT_AUDIO)
-    if isinstance(declared, str):
-        declared = (declared,)
-    if not isinstance(declared, (tuple, list)) or not all(isinstance(m, str) and m for m in declared):
-        raise DataError(f"dataset '{kind}' (registered by {entry.source}): audio= must name the modalities that hold "
-                        f"audio files, e.g. audio=('audio',), got {declared!r}")
-    return tuple(declared)
+    """The modalities a dataset declares as audio files when it registers (``audio=``; ``("audio",)`` by default)."""
+    return _info(kind, registry).audio
 
 
-def select_dataset(cfg: ResolvedConfig, dataset: str | None, origin: str = "--dataset",
-                   registry: Any = None) -> ResolvedConfig:
+def select_dataset(cfg: ResolvedConfig, dataset: str | None, origin: str = "--dataset", *,
+                   registry: Any) -> ResolvedConfig:
     """Set ``data.dataset``, apply the config's ``per_dataset`` overrides for it and, where the config sets no
     ``train.monitor``, select on the dataset's declared metric."""
     cfg = cfg.copy()
@@ -80,8 +84,8 @@ def select_dataset(cfg: ResolvedConfig, dataset: str | None, origin: str = "--da
     if dataset is not None:
         data["dataset"] = dataset
         cfg.origins["data.dataset"] = origin
-    node = dataset_node(data.get("dataset", DataConfig.dataset))  # a folder's layout is detected once
-    name = dataset_label(node)
+    node = dataset_node(data.get("dataset", DataConfig.dataset), registry)  # a folder's layout is detected once
+    name = dataset_label(node, registry)
     extra = (cfg.data.get("per_dataset") or {}).get(name)
     if extra:
         cfg.data = merge(cfg.data, extra)

@@ -6,6 +6,10 @@ path ``"package.module:attr"`` (as in entry points): such a lazy entry is import
 built or inspected in detail, so listing, duplicate checks and "did you mean" never import torch;
 its summary is read from the module's source. Names are unique across sources: a second
 registration of a name from anywhere raises, unless ``override=True`` is given explicitly.
+
+What a part declares besides itself is typed per kind (``DatasetInfo`` for datasets: its release layout,
+validation metric and audio modalities) and an unknown key is refused; model configs live in their own
+``ConfigRegistry`` (a YAML path or a mapping, never code).
 """
 
 from __future__ import annotations
@@ -18,18 +22,69 @@ import importlib.util
 import inspect
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from pathlib import Path
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Generic, TypeVar
 
-from ..errors import PluginError, UnknownComponentError
+from ..errors import PluginError, UnknownComponentError, close_matches
 
-__all__ = ["KINDS", "Entry", "Registry", "Registries", "StagedRegistries", "is_import_path"]
+__all__ = ["KINDS", "DatasetInfo", "METADATA", "Entry", "Registry", "ConfigRegistry", "Registries", "StagedRegistries",
+           "is_import_path"]
 
 KINDS: tuple[str, ...] = (
     "encoder", "adapter", "interaction", "fusion", "head", "loss", "dataset", "protocol", "model",
 )
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What a dataset declares when it registers: the glob that recognises its folder in its release layout (so
+    ``--dataset PATH`` finds the reader), the validation metric runs on it select on unless a config sets
+    ``train.monitor`` (the one its papers report), and the modalities that hold audio files."""
+
+    layout: str | None = None
+    metric: str | None = None
+    audio: tuple[str, ...] = ("audio",)
+
+    def __post_init__(self) -> None:
+        from ..config.metrics import MONITORS
+
+        if self.layout is not None and (not isinstance(self.layout, str) or not self.layout):
+            raise ValueError(f"layout= must be a glob such as 'Actor_*', got {self.layout!r}")
+        if self.metric is not None and self.metric not in MONITORS:
+            raise ValueError(f"metric= must be one of {list(MONITORS)}, got {self.metric!r}")
+        audio = (self.audio,) if isinstance(self.audio, str) else self.audio
+        if not isinstance(audio, (tuple, list)) or not all(isinstance(m, str) and m for m in audio):
+            raise ValueError(f"audio= must name the modalities that hold audio files, e.g. ('audio',), got "
+                             f"{self.audio!r}")
+        object.__setattr__(self, "audio", tuple(audio))
+
+
+# The metadata each kind accepts at registration; kinds not listed accept none.
+METADATA: dict[str, type] = {"dataset": DatasetInfo}
+
+
+def _metadata(kind: str, name: str, source: str, meta: dict[str, Any]) -> Any:
+    """The kind's typed metadata built from ``register(..., **meta)``; unknown keys and bad values are errors."""
+    cls = METADATA.get(kind)
+    if cls is None:
+        if meta:
+            raise PluginError(f"{kind} '{name}' from {source}: unknown registration key(s) {sorted(meta)}; a {kind} "
+                              f"declares no metadata (only datasets do: {sorted(METADATA)})", plugin=source)
+        return None
+    allowed = [f.name for f in fields(cls)]
+    unknown = sorted(k for k in meta if k not in allowed)
+    if unknown:
+        hint = close_matches(unknown[0], allowed, 1)
+        raise PluginError(f"{kind} '{name}' from {source}: unknown registration key(s) {unknown}"
+                          f"{'; did you mean ' + repr(hint[0]) + '?' if hint else ''} Allowed: {allowed}",
+                          plugin=source)
+    try:
+        return cls(**meta)
+    except ValueError as err:
+        raise PluginError(f"{kind} '{name}' from {source}: {err}", plugin=source) from None
 
 
 IMPORT_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
@@ -61,7 +116,7 @@ class Entry:
     source: str
     origin: str
     lazy: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+    meta: Any = None
     _obj: Any = field(default=None, repr=False)
     _doc: str | None = field(default=None, repr=False)
 
@@ -141,54 +196,40 @@ class Registry(Generic[T]):
         self.kind = kind
         self._entries: dict[str, Entry] = {}
 
-    def register(
-        self,
-        name: str,
-        obj: T | None = None,
-        *,
-        source: str = "builtin",
-        override: bool = False,
-        doc: str | None = None,
-        **extra: Any,
-    ) -> Callable[[T], T] | T:
-        """Register ``obj`` (or its ``"module:attr"`` import path) under ``name``; without ``obj``, a decorator."""
+    def register(self, name: str, obj: T | None = None, *, source: str = "builtin", override: bool = False,
+                 doc: str | None = None, **meta: Any) -> Callable[[T], T] | T:
+        """Register ``obj`` (or its ``"module:attr"`` import path) under ``name``; without ``obj``, a decorator.
+        ``meta`` is the kind's typed registration metadata (``METADATA``)."""
         if obj is None:
 
             def decorator(o: T) -> T:
-                self.register(name, o, source=source, override=override, doc=doc, **extra)
+                self.register(name, o, source=source, override=override, doc=doc, **meta)
                 return o
 
             return decorator
         if not isinstance(name, str) or not name or name != name.strip():
             raise PluginError(f"{self.kind} name {name!r} is not a non-empty string", plugin=source)
-        lazy = self.kind != "model" and is_import_path(obj)
-        if lazy:
-            _check_findable(self.kind, name, str(obj), source)
-        elif self.kind != "model" and not callable(obj):
-            raise PluginError(
-                f"{self.kind} '{name}' from {source} is {type(obj).__name__}, not a class or factory "
-                "(nor a 'package.module:attr' import path)",
-                plugin=source,
-            )
-        entry = Entry(
-            kind=self.kind,
-            name=name,
-            source=source,
-            origin=str(obj) if lazy else _origin(obj) if callable(obj) else str(extra.get("path", "<inline spec>")),
-            lazy=lazy,
-            extra=dict(extra),
-            _obj=None if lazy else obj,
-            _doc=doc,
-        )
-        old = self._entries.get(name)
-        if old is not None and not override:
-            raise PluginError(
-                f"{self.kind} '{name}' is registered twice: by {old.source} ({old.origin}) and by "
-                f"{source} ({entry.origin}); rename one of them or pass override=True",
-                plugin=source,
-            )
-        self._entries[name] = entry
+        self._add(Entry(kind=self.kind, name=name, source=source, meta=_metadata(self.kind, name, source, meta),
+                        _doc=doc, **self._describe(name, obj, source)), override)
         return obj
+
+    def _describe(self, name: str, obj: Any, source: str) -> dict[str, Any]:
+        """``origin``, ``lazy`` and the stored object of a part: a class or factory, or its import path."""
+        if is_import_path(obj):
+            _check_findable(self.kind, name, str(obj), source)
+            return {"origin": str(obj), "lazy": True, "_obj": None}
+        if not callable(obj):
+            raise PluginError(f"{self.kind} '{name}' from {source} is {type(obj).__name__}, not a class or factory "
+                              "(nor a 'package.module:attr' import path)", plugin=source)
+        return {"origin": _origin(obj), "lazy": False, "_obj": obj}
+
+    def _add(self, entry: Entry, override: bool) -> None:
+        old = self._entries.get(entry.name)
+        if old is not None and not override:
+            raise PluginError(f"{self.kind} '{entry.name}' is registered twice: by {old.source} ({old.origin}) and by "
+                              f"{entry.source} ({entry.origin}); rename one of them or pass override=True",
+                              plugin=entry.source)
+        self._entries[entry.name] = entry
 
     def unregister(self, name: str) -> None:
         """Remove ``name`` (used to roll back a failed plugin)."""
@@ -215,7 +256,7 @@ class Registry(Generic[T]):
             except (TypeError, ValueError):
                 sig = "(...)"
         return {"kind": e.kind, "name": e.name, "signature": sig, "doc": e.doc, "origin": e.origin,
-                "source": e.source, **e.extra}
+                "source": e.source, **(asdict(e.meta) if e.meta is not None else {})}
 
     def names(self, pattern: str | None = None, source: str | None = None) -> list[str]:
         """Sorted names, optionally filtered by fnmatch ``pattern`` and by source plugin."""
@@ -238,6 +279,19 @@ class Registry(Generic[T]):
         return len(self._entries)
 
 
+class ConfigRegistry(Registry[Any]):
+    """Named model configs: a YAML file's path or a config mapping each (data, never code), resolved by
+    ``config.load_config`` when a run names them."""
+
+    def _describe(self, name: str, obj: Any, source: str) -> dict[str, Any]:
+        if isinstance(obj, (str, Path)):
+            return {"origin": str(obj), "lazy": False, "_obj": str(obj)}
+        if isinstance(obj, dict):
+            return {"origin": "<inline config>", "lazy": False, "_obj": obj}
+        raise PluginError(f"model '{name}' from {source} is {type(obj).__name__}; a model config is the path of a YAML "
+                          "file or a mapping of model/data/train sections", plugin=source)
+
+
 class Registries:
     """The set of registries, one attribute per kind: ``registries.encoder``, ``registries.fusion``..."""
 
@@ -249,11 +303,11 @@ class Registries:
     loss: Registry
     dataset: Registry
     protocol: Registry
-    model: Registry
+    model: ConfigRegistry
 
     def __init__(self) -> None:
         for kind in KINDS:
-            setattr(self, kind, Registry(kind))
+            setattr(self, kind, ConfigRegistry(kind) if kind == "model" else Registry(kind))
 
     def kind(self, kind: str) -> Registry:
         """The registry of ``kind``; an unknown kind is an error listing the kinds."""

@@ -47,7 +47,7 @@ def build_corpus(node: dict[str, Any], registry: Any, where: str = "data.dataset
 def load_corpus(data_cfg: DataConfig, registry: Any, where: str = "data.dataset", device: str = "auto") -> Corpus:
     """Build the dataset named by ``data.dataset`` (a name, a manifest path or ``{type: ..., ...}``); features
     missing from the cache are extracted on ``device`` (the run's ``train.device``)."""
-    node = dataset_node(data_cfg.dataset)
+    node = dataset_node(data_cfg.dataset, registry)
     if not isinstance(node, dict) or "type" not in node:
         raise ConfigError(f"{where}: expected a dataset name, a manifest path or a mapping with 'type', got {node!r}")
     options = {**dict(data_cfg.dataset_options or {}), **{k: v for k, v in node.items() if k not in ("type", "name")}}

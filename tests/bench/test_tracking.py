@@ -62,8 +62,8 @@ def test_mlflow_run_per_cell_with_epoch_metrics(tmp_path: Path, store: str) -> N
 
 def test_tracking_does_not_change_the_config_hash() -> None:
     reg = fresh_registry(entry_points=True)
-    plain = select_dataset(resolve_config("drkf", reg), "demo")
+    plain = select_dataset(resolve_config("drkf", reg), "demo", registry=reg)
     tracked = select_dataset(resolve_config("drkf", reg, ["train.tensorboard=true", "train.mlflow=sqlite:///x.db"]),
-                             "demo")
+                             "demo", registry=reg)
     a, b = run_settings(plain, 1), run_settings(tracked, 1)
     assert a.config_hash == b.config_hash and b.resolved["train"]["tensorboard"] is True

@@ -68,7 +68,7 @@ MODELS = ["drkf", "drkf-no-orl", "drkf-no-ed", "drkf-e2e", "early_fusion", "late
 @pytest.mark.parametrize("model", MODELS)
 def test_every_shipped_model_has_a_search_space_that_fits(model: str) -> None:
     reg = get_registry()
-    cfg = select_dataset(resolve_config(model, reg), "demo")
+    cfg = select_dataset(resolve_config(model, reg), "demo", registry=reg)
     space = find_search_space(model, reg, cfg)
     assert len(space.params) >= 3 and any(p.log for p in space.params)
     check_space(space, cfg, reg)
@@ -96,7 +96,7 @@ def test_tune_writes_study_table_plots_and_best_config(tuned: Path) -> None:
     reg = get_registry()
     # the best config resolves to exactly the configuration the best trial trained
     ran = yaml.safe_load((tuned / "trials" / f"{best.number:04d}" / "config.yaml").read_text())
-    again = run_settings(select_dataset(resolve_config(str(tuned / "best.yaml"), reg), "demo"), 1, epochs=2)
+    again = run_settings(select_dataset(resolve_config(str(tuned / "best.yaml"), reg), "demo", registry=reg), 1, epochs=2)
     assert again.resolved["train"] == ran["train"] and again.resolved["model"] == ran["model"]
     assert len((tuned / "trials.csv").read_text().splitlines()) == 4
 

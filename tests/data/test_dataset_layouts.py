@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mer_toolkit.data.datasets._common import detect_layout
-from mer_toolkit.data.dataset_choice import dataset_node
+from mer_toolkit.data.dataset_choice import dataset_node, detect_layout
+from mer_toolkit.plugins import get_registry
 from mer_toolkit.errors import DataError
 from mer_toolkit.testing import fresh_registry
 
@@ -19,7 +19,7 @@ from mer_toolkit.testing import fresh_registry
 def test_builtin_release_layouts_are_recognised(tmp_path: Path, name: str, entry: str) -> None:
     (tmp_path / entry).parent.mkdir(parents=True, exist_ok=True)
     (tmp_path / entry).mkdir() if "." not in entry else (tmp_path / entry).write_text("")
-    assert dataset_node(str(tmp_path)) == {"type": name, "root": str(tmp_path)}
+    assert dataset_node(str(tmp_path), get_registry()) == {"type": name, "root": str(tmp_path)}
 
 
 def test_a_plugin_dataset_declares_its_own_layout(tmp_path: Path) -> None:
@@ -32,4 +32,4 @@ def test_a_plugin_dataset_declares_its_own_layout(tmp_path: Path) -> None:
 
 def test_an_unknown_folder_is_refused_with_the_known_layouts(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"not in a known release layout \(.*ravdess Actor_\*.*\); use a dataset name"):
-        dataset_node(str(tmp_path))
+        dataset_node(str(tmp_path), get_registry())

@@ -25,9 +25,10 @@ def cmd_show(args: argparse.Namespace) -> int:
     from ...data.dataset_choice import select_dataset
     from ...plugins.host import get_registry
 
-    cfg = resolve_config(args.target, get_registry(), args.set)
+    reg = get_registry()
+    cfg = resolve_config(args.target, reg, args.set)
     if args.dataset:
-        cfg = select_dataset(cfg, args.dataset)
+        cfg = select_dataset(cfg, args.dataset, registry=reg)
     if not args.explain:
         console.print(yaml.safe_dump(cfg.data, sort_keys=False), markup=False, end="")
         return 0

@@ -11,11 +11,12 @@ from ..output import console, print_json, simple_table
 
 def load_corpus(dataset: str, root: str | None, options: dict[str, Any]) -> Any:
     """Read the dataset leniently (``strict=False``): problems are listed, not raised."""
-    from ...run.experiment import build_corpus, dataset_node
+    from ...data.dataset_choice import dataset_node
+    from ...run.experiment import build_corpus
     from ...plugins.host import get_registry
 
     reg = get_registry()
-    node: dict[str, Any] = dict(dataset_node(dataset))
+    node: dict[str, Any] = dict(dataset_node(dataset, reg))
     node.update(options)
     if root is not None:
         node["root"] = root

@@ -34,7 +34,8 @@ def _resolve(args: argparse.Namespace) -> Any:
     target = args.config or args.model
     if not target:
         raise ConfigError("mer train needs --config FILE or --model NAME (see `mer list model`)")
-    return select_dataset(set_root(resolve_config(target, get_registry(), args.set), args.root), args.dataset)
+    reg = get_registry()
+    return select_dataset(set_root(resolve_config(target, reg, args.set), args.root), args.dataset, registry=reg)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -51,7 +52,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from ...run.distributed import is_main
 
     model_name = Path(args.config).stem if args.config else args.model
-    out = Path(args.out or f"runs/train/{model_name}-{dataset_label(data_cfg.dataset)}-{time.strftime('%Y%m%d-%H%M%S')}")
+    out = Path(args.out or f"runs/train/{model_name}-{dataset_label(data_cfg.dataset, reg)}-{time.strftime('%Y%m%d-%H%M%S')}")
     seed = args.seed if args.seed is not None else int((cfg.data.get("train") or {}).get("seed", 42))
     settings = run_settings(cfg, seed, args.epochs, args.device, args.amp)
     corpus = load_corpus(data_cfg, reg, device=settings.train.device)
@@ -108,7 +109,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         apply_overrides(cfg, args.set)
     cfg = set_root(cfg, args.root)
     if args.dataset:
-        cfg = select_dataset(cfg, args.dataset)
+        cfg = select_dataset(cfg, args.dataset, registry=reg)
     data_cfg = check_section("data", cfg.data.get("data"), cfg)
     corpus = load_corpus(data_cfg, reg)
     if list(corpus.label_names) != list(spec.label_names):

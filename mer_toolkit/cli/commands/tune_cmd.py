@@ -11,13 +11,13 @@ from .bench_cmd import add_run_args, add_tracking_args, tracking_overrides
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
-    from ...run.experiment import dataset_label
+    from ...data.dataset_choice import dataset_label
     from ...plugins.host import get_registry
     from ...bench.tune import run_tune, study_name
 
     reg = get_registry()
     args.set = [*args.set, *tracking_overrides(args)]
-    out = Path(args.out or Path("runs") / "tune" / study_name(args.model, args.dataset))
+    out = Path(args.out or Path("runs") / "tune" / study_name(args.model, args.dataset, reg))
 
     def on_trial(study: Any, trial: Any) -> None:
         value = "" if trial.value is None else f" val {trial.value:.2f}"
@@ -29,7 +29,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
         console.print(f"  trial {trial.number} {trial.state.name.lower()}{value}{best}  "
                       + "  ".join(f"{k}={v}" for k, v in trial.params.items()), markup=False)
 
-    console.print(f"tune: {args.model} on {dataset_label(args.dataset)}, {args.trials} trials → {out}")
+    console.print(f"tune: {args.model} on {dataset_label(args.dataset, reg)}, {args.trials} trials → {out}")
     res = run_tune(args.model, args.dataset, reg, trials=args.trials, out=out, storage=args.storage,
                    study=args.study, timeout=args.timeout, pruner=args.pruner, overrides=args.set,
                    epochs=args.epochs, device=args.device, amp=args.amp, root=args.root, fold=args.fold,

@@ -22,7 +22,7 @@ from ..sample import Sample
 from ._erc_layouts import ErcFile
 from .label_maps import translate
 
-__all__ = ["resolve_root", "read_json", "Problems", "erc_samples", "renumber", "detect_layout", "npz_table", "merbench_splits",
+__all__ = ["resolve_root", "read_json", "Problems", "erc_samples", "renumber", "npz_table", "merbench_splits",
            "transcription_csv", "merbench_transcripts", "MERBENCH_SPLITS", "MERBENCH_TRANSCRIPTS"]
 
 #: MERBench's split arrays (``np.savez_compressed(train_corpus=..., val_corpus=..., test_corpus=...)`` in each
@@ -123,23 +123,6 @@ def renumber(samples: list[Sample]) -> list[Sample]:
         s.position = seen.get(s.dialogue_id, 0)
         seen[s.dialogue_id] = s.position + 1
     return samples
-
-
-def detect_layout(path: str, registry: Any = None) -> str | None:
-    """The registered dataset whose declared release ``layout`` (a glob) matches the folder ``path``, if any."""
-    folder = Path(path).expanduser()
-    if not folder.is_dir():
-        return None
-    return next((e.name for e in dataset_layouts(registry) if any(folder.glob(e.extra["layout"]))), None)
-
-
-def dataset_layouts(registry: Any = None) -> list[Any]:
-    """Registry entries of the datasets that declare a release layout."""
-    if registry is None:
-        from ...plugins.host import get_registry
-
-        registry = get_registry()
-    return [e for e in registry.dataset.entries() if e.extra.get("layout")]
 
 
 def _open_npz(npz: Path) -> Any:

@@ -43,11 +43,11 @@ def test_every_config_is_registered_and_resolves_for_each_dataset(registry) -> N
     assert set(MODELS) <= set(registry.model.names())
     for name in MODELS:
         for dataset in ("demo", "iemocap", "meld", "m3ed"):
-            cfg = select_dataset(resolve_config(name, registry), dataset)
+            cfg = select_dataset(resolve_config(name, registry), dataset, registry=registry)
             check_section("train", cfg.data.get("train"), cfg)
             check_section("data", cfg.data.get("data"), cfg)
-    iemocap = select_dataset(resolve_config("mult", registry), "iemocap")
-    demo = select_dataset(resolve_config("mult", registry), "demo")
+    iemocap = select_dataset(resolve_config("mult", registry), "iemocap", registry=registry)
+    demo = select_dataset(resolve_config("mult", registry), "demo", registry=registry)
     assert iemocap.data["train"]["monitor"] == "ua" and iemocap.data["train"]["lr"] == 0.0005
     assert demo.data["train"]["epochs"] == 20 and demo.data["model"]["fusion"]["dim"] == 32
 
