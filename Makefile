@@ -9,7 +9,7 @@ SYSTEM_TOOLS := espeak-ng sox ffmpeg
 DEMO_MODELS ?= drkf,early_fusion,late_fusion,tfn,mult,misa
 DEMO_OUT ?= runs/demo
 
-.PHONY: demo test mutation install system-deps fixtures bench-quick wheel-check clean
+.PHONY: demo test docs docs-serve mutation install system-deps fixtures bench-quick wheel-check clean
 
 install: $(STAMP)
 
@@ -45,6 +45,17 @@ mutation: $(STAMP)
 	OMP_NUM_THREADS=1 nice -n 10 $(VENV)/bin/mutmut run --max-children 2
 	$(VENV)/bin/mutmut results
 
+# The documentation site (mkdocs-material + mkdocstrings) from docs/ into site/, strict: a broken link,
+# a missing page or an API name that does not resolve fails the build.
+docs: $(STAMP)
+	$(PIP) -e ".[docs]"
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+	@echo "site built: site/index.html"
+
+docs-serve: $(STAMP)
+	$(PIP) -e ".[docs]"
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve
+
 # Builds the three wheels, runs twine check, installs them into a fresh venv and runs mer outside the repo.
 wheel-check: $(STAMP)
 	$(PIP) build twine
@@ -59,4 +70,4 @@ bench-quick: $(STAMP)
 	for m in $(MEASURES); do echo "== benchmarks/$$m.py"; $(PY) benchmarks/$$m.py --quick || exit 1; done
 
 clean:
-	rm -rf runs .pytest_cache mutants
+	rm -rf runs .pytest_cache mutants site

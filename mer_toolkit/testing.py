@@ -88,7 +88,9 @@ def check_part(part: torch.nn.Module, kind: str, batch: Any, in_dims: dict[str, 
         assert v.shape[0] == len(batch), f"{kind} output '{name}' has batch size {v.shape[0]}, not {len(batch)}"
         assert torch.isfinite(v).all(), f"{kind} output '{name}' has non-finite values"
         total = total + v.float().pow(2).mean()
+    declared = tuple(getattr(part, "term_names", ()) or ())
     for name, loss in out.losses.items():
+        assert name in declared, f"{kind} emits loss term '{name}' but declares only {declared} in term_names"
         assert loss.dim() == 0 and torch.isfinite(loss), f"{kind} loss '{name}' is not a finite scalar"
         total = total + loss
     if any(p.requires_grad for p in part.parameters()):

@@ -4,7 +4,7 @@ A part needs no base class: any object with these members fits its slot, builtin
 model infers (``in_dim``, ``in_dims``, ``num_classes``, ``modality``, ``class_counts``) are passed to the
 constructor only if it names them. Any ``forward`` may return a ``PartOutput`` instead of its plain
 value; it receives ``batch=`` only if its signature has a ``batch`` parameter (``parts.takes_batch``).
-A part that emits loss terms declares them as ``EmitsLosses`` says.
+A part that emits loss terms declares them as ``EmitsLosses`` says; emitting an undeclared term is an error.
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ class Encoder(Protocol):
 
     out_dim: int
 
-    def forward(self, x: Any, mask: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]: ...
+    def forward(self, x: Any, mask: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Encode one modality's batch; padded steps are False in the returned mask."""
+        ...
 
 
 @runtime_checkable
@@ -35,7 +37,9 @@ class Adapter(Protocol):
 
     out_dim: int
 
-    def forward(self, feats: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor: ...
+    def forward(self, feats: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        """Transform each step of one modality's stream, keeping its mask."""
+        ...
 
 
 @runtime_checkable
@@ -44,7 +48,9 @@ class Interaction(Protocol):
 
     out_dims: dict[str, int]
 
-    def forward(self, feats: dict[str, torch.Tensor], masks: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]: ...
+    def forward(self, feats: dict[str, torch.Tensor], masks: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Exchange information between streams before fusion."""
+        ...
 
 
 @runtime_checkable
@@ -53,23 +59,30 @@ class Fusion(Protocol):
 
     out_dim: int
 
-    def forward(self, feats: dict[str, torch.Tensor], masks: dict[str, torch.Tensor]) -> torch.Tensor: ...
+    def forward(self, feats: dict[str, torch.Tensor], masks: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Fuse the streams into one vector per utterance."""
+        ...
 
 
 @runtime_checkable
 class Head(Protocol):
     """Fused ``[B, D]`` → ``[B, num_classes]`` logits."""
 
-    def forward(self, fused: torch.Tensor) -> torch.Tensor: ...
+    def forward(self, fused: torch.Tensor) -> torch.Tensor:
+        """Map fused vectors to class logits."""
+        ...
 
 
 @runtime_checkable
 class Loss(Protocol):
-    """Logits and labels → ``LossOutput`` whose terms are named in ``term_names``."""
+    """Logits and labels → a ``LossOutput``, a ``{term: scalar}`` mapping or one scalar tensor (the term ``loss``).
 
-    term_names: tuple[str, ...]
+    Its terms are named in an optional ``term_names`` (default ``("loss",)``), so a plain torch loss fits.
+    """
 
-    def forward(self, logits: torch.Tensor, labels: torch.Tensor) -> Any: ...
+    def forward(self, logits: torch.Tensor, labels: torch.Tensor) -> Any:
+        """The loss of the main head's logits against the labels."""
+        ...
 
 
 @runtime_checkable
@@ -79,7 +92,9 @@ class SplitProtocol(Protocol):
     name: str
     speaker_independent: bool
 
-    def folds(self, corpus: Any) -> list[Any]: ...
+    def folds(self, corpus: Any) -> list[Any]:
+        """The train / val / test folds of ``corpus``."""
+        ...
 
 
 class EmitsLosses(Protocol):

@@ -38,6 +38,7 @@ class MLPHead(nn.Module):
         self.fc = nn.Linear(self.hidden[-1], num_classes)
 
     def reset_head(self, num_classes: int) -> None:
+        """Replace the output layer (e.g. to fine-tune on another label set)."""
         self.fc = nn.Linear(self.hidden[-1], num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

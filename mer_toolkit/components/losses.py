@@ -13,7 +13,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["LossOutput", "TermLoss", "CrossEntropy"]
+from ..errors import RunError
+
+__all__ = ["LossOutput", "TermLoss", "CrossEntropy", "loss_terms", "LOSS_TERM"]
+
+#: the term name of a loss that returns one tensor (a torch or pytorch-metric-learning loss)
+LOSS_TERM = "loss"
 
 
 @dataclass
@@ -23,12 +28,28 @@ class LossOutput:
     terms: dict[str, torch.Tensor]
 
 
+def loss_terms(value: object, part: str) -> dict[str, torch.Tensor]:
+    """A loss's return value as ``{term: scalar}``: a ``LossOutput``, a mapping, or one tensor (``{"loss": t}``)."""
+    if isinstance(value, LossOutput):
+        return dict(value.terms)
+    if isinstance(value, torch.Tensor):
+        if value.dim() != 0:
+            raise RunError(f"{part} returned a tensor of shape {tuple(value.shape)}; a loss returns a scalar "
+                            f"(reduce it, e.g. reduction='mean')")
+        return {LOSS_TERM: value}
+    if isinstance(value, dict) and all(isinstance(v, torch.Tensor) for v in value.values()):
+        return dict(value)
+    raise RunError(f"{part} returned {type(value).__name__}; a loss returns a LossOutput, a {{term: tensor}} "
+                    f"mapping or a scalar tensor")
+
+
 class TermLoss(nn.Module):
     """Base of losses made of named terms (weighted by the model's ``loss_weights``, not here)."""
 
     term_names: tuple[str, ...] = ("loss",)
 
     def compute_terms(self, *args: torch.Tensor, **kwargs: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Every term by name, unweighted (subclasses implement it)."""
         raise NotImplementedError
 
     def zero_terms(self, device: torch.device | None = None) -> dict[str, torch.Tensor]:

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .losses import TermLoss
+from .losses import LOSS_TERM, TermLoss, loss_terms
 from ..config.build import build_part
 from ..config.loading import ResolvedConfig
 from ..config.tree import MODEL_KEYS
@@ -101,9 +101,20 @@ class ComposedModel(nn.Module):
         terms: dict[str, float] = {}
         for slot, mod in [*self._slots().items(), ("loss", self.loss_fn)]:
             defaults = dict(getattr(mod, "default_loss_weights", {}) or {})
-            for t in getattr(mod, "term_names", ()) or ():
+            names = getattr(mod, "term_names", None) or ((LOSS_TERM,) if slot == "loss" else ())
+            for t in names:
                 terms[f"{slot}.{t}"] = float(defaults.get(t, 1.0))
         return terms
+
+    def _check_declared(self, slot: str, emitted: dict[str, torch.Tensor]) -> None:
+        """An emitted term must be declared: an undeclared one would be weighted by nobody's choice."""
+        undeclared = sorted(k for k in emitted if f"{slot}.{k}" not in self.loss_weights)
+        if undeclared:
+            mod = self.loss_fn if slot == "loss" else self._slots()[slot]
+            declared = sorted(k.split(".")[-1] for k in self.loss_weights if k.rsplit(".", 1)[0] == slot)
+            raise RunError(f"model part '{slot}' ({type(mod).__name__}) emitted loss term(s) {undeclared} that it "
+                           f"does not declare; declared: {declared}. List every term in the part's "
+                           f"'term_names' (and its default weight in 'default_loss_weights')")
 
     @property
     def modalities(self) -> list[str]:
@@ -178,6 +189,8 @@ class ComposedModel(nn.Module):
         extras: dict[str, Any] = {}
 
         def collect(slot: str, out: PartOutput) -> Any:
+            if out.losses:
+                self._check_declared(slot, out.losses)
             losses.update({f"{slot}.{k}": v for k, v in out.losses.items()})
             extras.update({f"{slot}.{k}": v for k, v in out.extras.items()})
             return out.value
@@ -214,7 +227,11 @@ class ComposedModel(nn.Module):
     def main_loss_terms(self, logits: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
         """The main loss's unweighted terms (``loss.<term>``) on the labelled utterances."""
         labelled = labels >= 0
-        return {f"loss.{k}": v for k, v in self.loss_fn(logits[labelled], labels[labelled]).terms.items()}
+        if not bool(labelled.any()):  # no labelled utterance: zero terms, not a loss's NaN mean over nothing
+            return {k: torch.zeros((), device=logits.device) for k in self.loss_weights if k.startswith("loss.")}
+        terms = loss_terms(self.loss_fn(logits[labelled], labels[labelled]), f"model.loss ({type(self.loss_fn).__name__})")
+        self._check_declared("loss", terms)
+        return {f"loss.{k}": v for k, v in terms.items()}
 
     def weighted_total(self, terms: dict[str, torch.Tensor], device: torch.device) -> torch.Tensor:
         """Sum of the terms, each times its ``loss_weights`` entry (1.0 when absent): the one weighting there is."""

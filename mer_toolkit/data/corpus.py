@@ -64,6 +64,7 @@ class Corpus:
         return {(self.label_names[k] if k >= 0 else "unlabeled"): v for k, v in sorted(counts.items())}
 
     def by_id(self) -> dict[str, Sample]:
+        """Samples keyed by utterance id."""
         return {s.id: s for s in self.samples}
 
     def check_features(self) -> None:
@@ -101,6 +102,7 @@ class Fold:
                             f"{(leak_val + leak_train)[:3]}); model selection on test data is refused")
 
     def sizes(self) -> dict[str, int]:
+        """Utterances per split."""
         return {"train": len(self.train), "val": len(self.val), "test": len(self.test)}
 
 
@@ -115,4 +117,5 @@ class Protocol:
     speaker_independent = False
 
     def folds(self, corpus: Corpus) -> list[Fold]:
+        """The train / val / test folds of ``corpus`` under this protocol."""
         raise NotImplementedError

@@ -7,8 +7,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from mer_toolkit import hookimpl
-from mer_toolkit.components.parts import masked_mean
+from mer_toolkit.api import hookimpl, masked_mean
 
 
 class MaxFusion(nn.Module):

@@ -5,8 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from mer_toolkit.components.adapters import mlp
-from mer_toolkit.components.parts import PartOutput, masked_mean
+from mer_toolkit.api import PartOutput, masked_mean, mlp
 
 __all__ = ["LateFusion", "LogitsHead"]
 

@@ -17,9 +17,8 @@ import itertools
 import torch
 from torch import nn
 
-from mer_toolkit.components.parts import PartOutput, masked_mean
+from mer_toolkit.api import PartOutput, final_states, masked_mean, run_lstm
 
-from mer_toolkit.components.recurrent import final_states, run_lstm
 
 __all__ = ["cmd", "orthogonality", "StackedLSTM", "MISA", "TokenTransformerFusion"]
 

@@ -17,10 +17,8 @@ import math
 import torch
 from torch import nn
 
-from mer_toolkit.data.sample import Batch
-from mer_toolkit.components.parts import masked_mean
+from mer_toolkit.api import Batch, DialogueLayout, masked_mean, run_lstm
 
-from mer_toolkit.components.recurrent import DialogueLayout, run_lstm
 
 __all__ = ["MMGCN", "speaker_ids", "angular_adjacency"]
 

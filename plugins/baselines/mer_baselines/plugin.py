@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mer_toolkit import hookimpl
-from mer_toolkit.configs import register_config_dir
+from mer_toolkit.api import hookimpl, register_config_dir
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 

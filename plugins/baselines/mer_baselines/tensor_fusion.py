@@ -11,10 +11,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from mer_toolkit.components.adapters import mlp
-from mer_toolkit.components.parts import masked_mean
+from mer_toolkit.api import final_states, masked_mean, mlp, run_lstm
 
-from mer_toolkit.components.recurrent import final_states, run_lstm
 
 __all__ = ["ModalitySubnets", "TensorFusion", "LowRankFusion"]
 

@@ -18,8 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mer_toolkit.data.sample import Batch
-from mer_toolkit.components.parts import PartOutput
+from mer_toolkit.api import Batch, PartOutput
 
 __all__ = ["AttentionLayer", "FusionEmbeddings", "FusionEncoder", "mismatched_pairs", "pair_targets"]
 

@@ -6,7 +6,7 @@ ED, the other KF task, runs the Fusion Encoder itself on mismatched inputs, so i
 
 from __future__ import annotations
 
-from mer_toolkit.components.heads import LinearHead
+from mer_toolkit.api import LinearHead
 
 __all__ = ["EmotionClassifier"]
 

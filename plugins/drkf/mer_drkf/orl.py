@@ -21,8 +21,7 @@ import torch.nn.functional as F
 from pytorch_metric_learning.losses import NTXentLoss
 from torch import nn
 
-from mer_toolkit.data.sample import Batch
-from mer_toolkit.components.parts import PartOutput, masked_mean
+from mer_toolkit.api import Batch, PartOutput, masked_mean
 
 __all__ = ["ResidualAE", "LearnableTemperature", "ORL", "class_kl", "simclr_ntxent", "cross_ntxent"]
 
