@@ -69,7 +69,8 @@ def test_train_and_eval_log_test_evaluations(cache: Path, tmp_path: Path) -> Non
     assert listing.returncode == 0 and "gated_mlp" in listing.stdout and "│ 2 " in listing.stdout, listing.stdout
     assert json.loads(run_mer("results", "ledger", "nope", "--json").stdout) == []
 
-    assert clear_cache() == 0 and len(read_ledger()) == 3  # clearing the features keeps the ledger
+    (cache / "demo-text-minilm-0").mkdir()  # a feature entry: cleared, while the ledger beside it stays
+    assert clear_cache() == 1 and not (cache / "demo-text-minilm-0").exists() and len(read_ledger()) == 3
 
 
 def test_bench_logs_every_cell_and_reports_the_count(cache: Path, tmp_path: Path) -> None:
@@ -89,3 +90,18 @@ def test_a_damaged_ledger_is_named(cache: Path) -> None:
     (cache / "test_ledger.jsonl").write_text('{"dataset": "demo"}\n')
     assert_clean_error(run_mer("results", "ledger"), str(cache / "test_ledger.jsonl") + ":1",
                        "['protocol', 'fold', 'model', 'config_hash'] missing")
+
+
+def test_a_validation_only_run_logs_nothing(cache: Path, tmp_path: Path) -> None:
+    """Tuning trials (``evaluate_test=False``) never touch the test split: no predictions, no ledger line."""
+    from mer_toolkit.config import resolve_config
+    from mer_toolkit.run.experiment import CorpusCache, run_fold, run_settings, select_dataset
+    from mer_toolkit.testing import fresh_registry
+
+    reg = fresh_registry(entry_points=True)
+    cfg = select_dataset(resolve_config("gated_mlp", reg, ["data.dataset_options.dialogues=60"]), "demo", registry=reg)
+    settings = run_settings(cfg, 0, 1, "cpu")
+    corpora = CorpusCache(reg)
+    rec = run_fold(settings, corpora.corpus(settings), corpora.folds(settings)[0], reg, run_dir=tmp_path / "r",
+                   model_name="gated_mlp", evaluate_test=False)
+    assert "test" not in rec["metrics"] and "predictions" not in rec and read_ledger() == []

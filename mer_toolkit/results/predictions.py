@@ -53,6 +53,7 @@ def encode_predictions(ids: list[str], labels: Any, logits: Any) -> dict[str, An
 
 
 def has_predictions(record: dict[str, Any]) -> bool:
+    """Whether the record keeps its test predictions (records older than this field do not)."""
     return isinstance(record.get("predictions"), dict)
 
 

@@ -140,7 +140,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from ...results.records import config_hash
 
         log_test_access({"dataset": corpus.name, "protocol": fold.protocol, "fold": fold.name,
-                         "model": trained.model_name or trained.path.parent.name,
+                         "model": trained.model_name or str(trained.path),
                          "config_hash": trained.config_hash or config_hash(trained.config.data),
                          "checkpoint": str(trained.path)}, "eval")
     out = {"checkpoint": str(args.checkpoint), "dataset": corpus.name, "fold": fold.name, "split": args.split,
