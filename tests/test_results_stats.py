@@ -183,3 +183,5 @@ def test_records_without_predictions_are_named(tmp_path: Path) -> None:
     assert proc.returncode == 0 and "Not tested against the best" in proc.stdout
     assert_clean_error(run_mer("results", "compare", str(folder), "--test", "a,b", "--metric", "f1"),
                        "['f1'] not among the metrics")
+    assert_clean_error(run_mer("results", "compare", str(folder), "--test", "a,b", "--boot", "5"), "--boot 5")
+    assert_clean_error(run_mer("results", "compare", str(folder), "--test", "a,c"), "no records of model(s) ['c']")
