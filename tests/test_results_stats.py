@@ -156,13 +156,22 @@ def test_a_model_right_only_when_the_modalities_agree() -> None:
     text = rep["models"]["text"]  # where the two agree they are both right or both wrong the same way
     assert text["agree"]["wa"]["low"] <= text["agree"]["wa"]["mean"] <= text["agree"]["wa"]["high"]
     assert text["agree"]["wa"]["mean"] > text["disagree"]["wa"]["mean"]
+    pair = agreement_breakdown(recs, "text", "audio", "toy", models=["fusion"], pair=("fusion", "text"))["pair"]
+    assert pair["disagree"]["wa"]["diff"] == pytest.approx(-text["disagree"]["wa"]["mean"])
+    assert pair["disagree"]["wa"]["high"] < 0 and not pair["disagree"]["wa"]["tied"]
+    assert pair["agree"]["wa"]["diff"] == pytest.approx(100 - text["agree"]["wa"]["mean"])
+    assert pair["agree"]["wa"]["diff"] > 0
 
 
 def test_breakdown_command(tmp_path: Path) -> None:
     folder = write(grid({"text": 0.7, "audio": 0.6, "fusion": 0.75}), tmp_path)
-    proc = run_mer("results", "breakdown", str(folder), "--by-agreement", "text,audio", "--metric", "wa", "--json")
+    proc = run_mer("results", "breakdown", str(folder), "--by-agreement", "text,audio", "--metric", "wa", "--json",
+                   "--test", "fusion,text")
     assert proc.returncode == 0, proc.stderr
     (rep,) = json.loads(proc.stdout)
+    assert set(rep["pair"]["disagree"]["wa"]) == {"mean_a", "mean_b", "diff", "low", "high", "p", "tied"}
+    shown = run_mer("results", "breakdown", str(folder), "--by-agreement", "text,audio", "--test", "fusion,text")
+    assert shown.returncode == 0 and "fusion − text on each part" in shown.stdout, shown.stderr
     assert set(rep["models"]) == {"text", "audio", "fusion"} and set(rep["models"]["fusion"]["agree"]) == {
         "utterances", "wa"}
     assert_clean_error(run_mer("results", "breakdown", str(folder), "--by-agreement", "text,video"),

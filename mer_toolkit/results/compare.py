@@ -127,11 +127,16 @@ def tie_table(records: Sequence[dict[str, Any]], rows: Sequence[dict[str, Any]],
     return dict(out)
 
 
+PARTS: tuple[tuple[str, Callable[[np.ndarray], np.ndarray]], ...] = (("agree", lambda m: m),
+                                                                  ("disagree", lambda m: ~m))
+
+
 def agreement_breakdown(records: Sequence[dict[str, Any]], first: str, second: str, dataset: str,
                         models: Sequence[str] | None = None, metrics: Sequence[str] = METRICS,
-                        n_boot: int = N_BOOT, seed: int = 0) -> dict[str, Any]:
+                        n_boot: int = N_BOOT, seed: int = 0, pair: tuple[str, str] | None = None) -> dict[str, Any]:
     """Every model's metrics (95 % intervals) on the test utterances where ``first`` and ``second`` (e.g. a
-    text-only and an audio-only model of the same run) predict the same class, and on those where they differ.
+    text-only and an audio-only model of the same run) predict the same class, and on those where they differ;
+    with ``pair`` (A, B) also the paired interval of A − B on each part.
 
     Agreement is taken per (fold, seed) cell from the two models' predictions of that cell; a model is scored
     on the cells it shares with both.
@@ -144,40 +149,51 @@ def agreement_breakdown(records: Sequence[dict[str, Any]], first: str, second: s
     if not keys:
         raise DataError(f"models '{first}' and '{second}' share no (fold, seed) cell on dataset '{dataset}'")
     names = list(models) if models else sorted({r["model"] for r in records if r["dataset"] == dataset})
-    used = [c[k] for k in keys for c in (c1, c2)] + [r for m in names for k, r in cells_of(records, m, dataset).items()
-                                                      if k in keys]
+    used = [c[k] for k in keys for c in (c1, c2)] + [r for m in [*names, *(pair or ())]
+                                                      for k, r in cells_of(records, m, dataset).items() if k in keys]
     require_predictions(used, f"mer results breakdown --by-agreement {first},{second}")
     folds = _Folds()
-    agree = {}
-    for k in keys:
-        p1, p2 = folds.align(c1[k]), folds.align(c2[k])
-        agree[k] = p1.preds == p2.preds
+    agree = {k: folds.align(c1[k]).preds == folds.align(c2[k]).preds for k in keys}
     num_classes = _num_classes(used)
     out: dict[str, Any] = {"dataset": dataset, "by": [first, second], "cells": len(keys), "n_boot": n_boot,
-                           "parts": {}, "models": {}}
-    for part, select in (("agree", lambda m: m), ("disagree", lambda m: ~m)):
-        out["parts"][part] = int(sum(np.count_nonzero(select(agree[k])) for k in keys))
+                           "parts": {part: int(sum(np.count_nonzero(select(agree[k])) for k in keys))
+                                     for part, select in PARTS}, "models": {}}
     for model in names:
         mine = cells_of(records, model, dataset)
         shared = [k for k in keys if k in mine]
+        if shared:
+            out["models"][model] = {"cells": len(shared), **{
+                part: _subset(shared, mine, None, folds, agree, select, num_classes, metrics, n_boot, seed)
+                for part, select in PARTS}}
+    if pair is not None:
+        ca, cb = cells_of(records, pair[0], dataset), cells_of(records, pair[1], dataset)
+        shared = [k for k in keys if k in ca and k in cb]
         if not shared:
-            continue
-        out["models"][model] = {"cells": len(shared), **{
-            part: _subset(shared, mine, folds, agree, select, num_classes, metrics, n_boot, seed)
-            for part, select in (("agree", lambda m: m), ("disagree", lambda m: ~m))}}
+            raise DataError(f"models '{pair[0]}' and '{pair[1]}' share no (fold, seed) cell with '{first}' and "
+                            f"'{second}' on dataset '{dataset}'")
+        out["pair"] = {"a": pair[0], "b": pair[1], "cells": len(shared), **{
+            part: _subset(shared, ca, cb, folds, agree, select, num_classes, metrics, n_boot, seed)
+            for part, select in PARTS}}
     return out
 
 
-def _subset(keys: list[tuple[str, int]], mine: dict[tuple[str, int], dict[str, Any]], folds: _Folds,
+def _subset(keys: list[tuple[str, int]], mine: dict[tuple[str, int], dict[str, Any]],
+            other: dict[tuple[str, int], dict[str, Any]] | None, folds: _Folds,
             agree: dict[tuple[str, int], np.ndarray], select: Callable[[np.ndarray], np.ndarray], num_classes: int,
             metrics: Sequence[str], n_boot: int, seed: int) -> dict[str, Any]:
-    """One model's metrics with intervals on the utterances ``select(agree)`` keeps, over ``keys``."""
+    """On the utterances ``select(agree)`` keeps, over ``keys``: one model's metrics with intervals, or with
+    ``other`` the paired difference mine − other (interval, p, ``tied``)."""
     cells = []
     for k in keys:
         pred = folds.align(mine[k])
-        cells.append(BootstrapCell(k[0], pred.labels, pred.preds, pred.preds, mask=select(agree[k])))
+        pred_b = folds.align(other[k]).preds if other is not None else pred.preds
+        cells.append(BootstrapCell(k[0], pred.labels, pred.preds, pred_b, mask=select(agree[k])))
     if not any(c.mask.any() for c in cells):
         return {"utterances": 0}
     ivs = bootstrap(cells, num_classes, metrics, n_boot, seed)
+    if other is None:
+        return {"utterances": ivs[0].utterances,
+                **{iv.metric: {"mean": iv.mean_a, "low": iv.a_low, "high": iv.a_high} for iv in ivs}}
     return {"utterances": ivs[0].utterances,
-            **{iv.metric: {"mean": iv.mean_a, "low": iv.a_low, "high": iv.a_high} for iv in ivs}}
+            **{iv.metric: {"mean_a": iv.mean_a, "mean_b": iv.mean_b, "diff": iv.diff, "low": iv.low,
+                           "high": iv.high, "p": iv.p, "tied": iv.tied} for iv in ivs}}

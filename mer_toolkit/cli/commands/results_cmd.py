@@ -131,7 +131,10 @@ def cmd_breakdown(args: argparse.Namespace) -> int:
         datasets = [args.dataset]
     if not datasets:
         raise DataError(f"models '{first}' and '{second}' have no dataset in common in {args.dirs}")
-    reports = [agreement_breakdown(records, first, second, d, models, metrics, args.boot, args.boot_seed)
+    pair = _pair(args.test, "--test", "drkf,early_fusion") if args.test else None
+    if pair:
+        _known_models(records, pair, args.dirs)
+    reports = [agreement_breakdown(records, first, second, d, models, metrics, args.boot, args.boot_seed, pair)
                for d in datasets]
     if args.json:
         print_json(reports)
@@ -150,6 +153,15 @@ def cmd_breakdown(args: argparse.Namespace) -> int:
             f"{rep['dataset']}: {rep['by'][0]} and {rep['by'][1]} agree on {rep['parts']['agree']} and disagree on "
             f"{rep['parts']['disagree']} test predictions over {rep['cells']} (fold, seed) cells; "
             "mean [95% bootstrap interval]", head, table))
+        if "pair" in rep:
+            t = rep["pair"]
+            console.print(simple_table(
+                f"{t['a']} − {t['b']} on each part ({t['cells']} matched cells), paired bootstrap",
+                ["part", "metric", "A", "B", "A − B", "95% interval", "p", "verdict"],
+                [[part, m, f"{v['mean_a']:.2f}", f"{v['mean_b']:.2f}", f"{v['diff']:+.2f}",
+                  f"[{v['low']:+.2f}, {v['high']:+.2f}]", _fmt_p(v["p"], rep["n_boot"]),
+                  "tied" if v["tied"] else (f"{t['a']} better" if v["diff"] > 0 else f"{t['b']} better")]
+                 for part in ("agree", "disagree") for m in metrics if (v := t[part].get(m))]))
     return 0
 
 
@@ -203,6 +215,7 @@ def register(subparsers: Any) -> None:
     b.add_argument("--by-agreement", required=True, metavar="TEXT_MODEL,AUDIO_MODEL",
                    help="the two (unimodal) models whose agreement splits the utterances")
     b.add_argument("--models", help="models to report, comma list (default: every model of the run)")
+    b.add_argument("--test", metavar="A,B", help="also the paired interval of A − B on each part")
     b.add_argument("--dataset", help="only this dataset (default: each dataset both models ran on)")
     b.add_argument("--metric", help="metrics, comma list (default: wa,ua,wf1,macro_f1)")
     b.add_argument("--json", action="store_true")
