@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 import torch
 
+from mer_toolkit.errors import DataError
 from mer_toolkit.results.compare import agreement_breakdown, compare_pair
 from mer_toolkit.results.predictions import decode_predictions, encode_predictions
 from mer_toolkit.results.records import append_record
 from mer_toolkit.results.report import markdown_table, summarize
-from mer_toolkit.results.stats import BootstrapCell, bootstrap, metric_scores
+from mer_toolkit.results.stats import BootstrapCell, bootstrap, metric_scores, paired_test
 from mer_toolkit.run.metrics import compute_metrics
 from mer_toolkit.testing import assert_clean_error, run_mer
 
@@ -194,3 +195,26 @@ def test_records_without_predictions_are_named(tmp_path: Path) -> None:
                        "['f1'] not among the metrics")
     assert_clean_error(run_mer("results", "compare", str(folder), "--test", "a,b", "--boot", "5"), "--boot 5")
     assert_clean_error(run_mer("results", "compare", str(folder), "--test", "a,c"), "no records of model(s) ['c']")
+
+
+def test_records_of_one_cell_must_share_utterances_and_labels() -> None:
+    recs = grid({"a": 0.7, "b": 0.6}, folds=1, seeds=1)
+    shuffled = dict(recs[1], predictions=dict(recs[1]["predictions"]))
+    order = list(reversed(range(len(recs[1]["predictions"]["ids"]))))
+    pred = decode_predictions(recs[1])
+    shuffled["predictions"] = encode_predictions([pred.ids[i] for i in order], pred.labels[order],
+                                                 np.log(pred.probs[order] + 1e-9))
+    same = compare_pair([recs[0], shuffled], "a", "b", "toy")  # another order: matched by id
+    assert same["metrics"] == compare_pair(recs, "a", "b", "toy")["metrics"]
+    relabelled = dict(recs[1], predictions=encode_predictions(pred.ids, (pred.labels + 1) % 4, np.log(pred.probs)))
+    with pytest.raises(DataError, match="different labels"):
+        compare_pair([recs[0], relabelled], "a", "b", "toy")
+    fewer = dict(recs[1], predictions=encode_predictions(pred.ids[1:], pred.labels[1:], np.log(pred.probs[1:])))
+    with pytest.raises(DataError, match="not the same ones"):
+        compare_pair([recs[0], fewer], "a", "b", "toy")
+
+
+def test_one_matched_cell_has_no_sign_flip_evidence() -> None:
+    one = paired_test([80.0], [70.0])  # ±10 with equal odds under the null
+    assert (one.p_permutation, one.p_wilcoxon, one.mean_diff) == (1.0, 1.0, 10.0)
+    assert paired_test([1.0, 2.0, 3.0], [0.0, 1.0, 3.0]).p_permutation == pytest.approx(0.5)  # 4 flips, 2 as extreme

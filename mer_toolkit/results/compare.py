@@ -30,16 +30,20 @@ def cells_of(records: Sequence[dict[str, Any]], model: str, dataset: str) -> dic
 
 
 def _aligned(reference: Predictions, other: Predictions, rec: dict[str, Any], ref_rec: dict[str, Any]) -> Predictions:
-    """``other`` reordered to ``reference``'s utterance ids; both must hold the same test utterances."""
-    if other.ids == reference.ids:
-        return other
-    pos = {u: i for i, u in enumerate(other.ids)}
-    if set(pos) != set(reference.ids):
-        raise DataError(f"record {describe(rec)} was tested on {len(pos)} utterances and {describe(ref_rec)} on "
-                        f"{len(reference.ids)}, not the same ones ({len(set(pos) ^ set(reference.ids))} differ); "
-                        "a paired comparison needs the same test split")
-    order = np.array([pos[u] for u in reference.ids])
-    return Predictions(list(reference.ids), other.labels[order], other.preds[order], other.probs[order])
+    """``other`` reordered to ``reference``'s utterance ids; both must hold the same labelled test utterances."""
+    if other.ids != reference.ids:
+        pos = {u: i for i, u in enumerate(other.ids)}
+        if set(pos) != set(reference.ids):
+            raise DataError(f"record {describe(rec)} was tested on {len(pos)} utterances and {describe(ref_rec)} on "
+                            f"{len(reference.ids)}, not the same ones ({len(set(pos) ^ set(reference.ids))} differ); "
+                            "a paired comparison needs the same test split")
+        order = np.array([pos[u] for u in reference.ids], dtype=np.int64)
+        other = Predictions(list(reference.ids), other.labels[order], other.preds[order], other.probs[order])
+    if not np.array_equal(other.labels, reference.labels):
+        differ = int((other.labels != reference.labels).sum())
+        raise DataError(f"records {describe(rec)} and {describe(ref_rec)} give {differ} of the same test utterances "
+                        "different labels (another label map?); a paired comparison needs the same labels")
+    return other
 
 
 class _Folds:

@@ -44,9 +44,9 @@ def paired_test(a: Sequence[float], b: Sequence[float]) -> PairedTest:
     if len(a) != len(b) or not len(a):
         raise ValueError(f"paired test needs two equally long, non-empty lists (got {len(a)} and {len(b)})")
     diffs = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
-    if not diffs.any():
-        p_perm = p_wil = 1.0
-    else:
+    # one non-zero difference flips to ±d with equal odds: p = 1 (scipy needs two observations)
+    p_perm = p_wil = 1.0
+    if np.count_nonzero(diffs) >= 2:
         resamples = 2 ** EXACT_LIMIT if len(diffs) <= EXACT_LIMIT else 20000
         rng = np.random.default_rng(0)
         p_perm = float(stats.permutation_test((diffs,), np.mean, permutation_type="samples", vectorized=True,
