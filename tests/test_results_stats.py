@@ -218,3 +218,6 @@ def test_one_matched_cell_has_no_sign_flip_evidence() -> None:
     one = paired_test([80.0], [70.0])  # ±10 with equal odds under the null
     assert (one.p_permutation, one.p_wilcoxon, one.mean_diff) == (1.0, 1.0, 10.0)
     assert paired_test([1.0, 2.0, 3.0], [0.0, 1.0, 3.0]).p_permutation == pytest.approx(0.5)  # 4 flips, 2 as extreme
+    many = paired_test([float(i + 1) for i in range(20)], [0.0] * 20)  # 20 cells: random flips, seeded
+    assert many.p_permutation < 0.001 and many.p_wilcoxon < 0.001
+    assert paired_test([float(i + 1) for i in range(20)], [0.0] * 20) == many
