@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,17 @@ def pytest_configure(config: pytest.Config) -> None:
         for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ.setdefault(var, "1")
         torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """``MER_CACHE_DIR`` in a temporary folder for the whole session: features extracted and test evaluations
+    logged by the tests (the test-access ledger lives there) never reach the user's cache."""
+    folder = tmp_path_factory.mktemp("mer_cache")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("MER_CACHE_DIR", str(folder))
+    yield folder
+    patch.undo()
 
 
 @pytest.fixture(scope="session")

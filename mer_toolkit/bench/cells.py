@@ -43,7 +43,8 @@ def run_cell(job: CellJob, registry: Any, on_epoch: Any = None) -> Outcome:
     cell = job.cell
     try:
         rec = run_fold(cell.settings, cell.corpus, cell.fold, registry, run_dir=cell.run_dir(Path(job.out)),
-                       model_name=cell.model, resume=job.resume, on_epoch=on_epoch)
+                       model_name=cell.model, resume=job.resume, on_epoch=on_epoch,
+                       source="bench")
     except Exception as err:  # noqa: BLE001 - the one failure rule: a cell's error is its record, the grid goes on
         return "failed", describe_failure(err)
     rec.update(cell.extra)

@@ -347,8 +347,9 @@ def cache_entries() -> list[dict[str, Any]]:
 
 
 def clear_cache() -> int:
-    """Remove every cached feature (``mer extract --clear``); returns the number of entries removed."""
-    root = cache_root()
-    n = sum(1 for p in root.glob("*/")) if root.is_dir() else 0
-    shutil.rmtree(root, ignore_errors=True)
-    return n
+    """Remove every cached feature (``mer extract --clear``); returns the number of entries removed. The
+    test-access ledger kept beside them (``results/ledger.py``) stays: it records history, not features."""
+    entries = list(cache_root().glob("*/"))
+    for folder in entries:
+        shutil.rmtree(folder, ignore_errors=True)
+    return len(entries)

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..config.metrics import LABELS, METRICS, metric_direction
 from ..data.guardrails import summarize_checks
+from .compare import tie_table
 from .published import PublishedFigures, find_published
 
 __all__ = ["dedupe", "summarize", "markdown_table", "write_reports", "write_plots"]
@@ -39,7 +40,8 @@ def _mean_std(values: list[float]) -> tuple[float, float]:
 
 
 def summarize(records: list[dict[str, Any]], published: Sequence[PublishedFigures] = ()) -> list[dict[str, Any]]:
-    """Rows per (dataset, model): n runs, seeds, folds, protocol, mean/std of every metric, published figures."""
+    """Rows per (dataset, model): n runs, seeds, folds, protocol, mean/std of every metric, published figures,
+    and ``vs_best``: per metric the paired bootstrap interval of its difference to the best model (``tied``)."""
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for r in records:
         groups[(r["dataset"], r["model"])].append(r)
@@ -55,6 +57,9 @@ def summarize(records: list[dict[str, Any]], published: Sequence[PublishedFigure
         row["published"] = {"text": ref.text(), "source": ref.source} if ref else None
         row["guardrails"] = summarize_checks([(r.get("guardrails") or {}).get("status", "unchecked") for r in recs])
         rows.append(row)
+    ties = tie_table(records, rows)
+    for row in rows:
+        row["vs_best"] = ties.get((row["dataset"], row["model"]), {})
     return rows
 
 
@@ -72,8 +77,13 @@ def _published_text(row: dict[str, Any]) -> str:
     return row["published"]["text"] if row.get("published") else ""
 
 
-def markdown_table(rows: list[dict[str, Any]]) -> str:
-    """Markdown table; the best mean per dataset and metric is bold."""
+def _tied(row: dict[str, Any], metric: str) -> bool:
+    return bool((row.get("vs_best") or {}).get(metric, {}).get("tied"))
+
+
+def markdown_table(rows: list[dict[str, Any]], ledger_lines: Sequence[str] = ()) -> str:
+    """Markdown table; the best mean per dataset and metric is bold, models tied with it are marked ≈; the notes
+    end with how many configs of each model the test-access ledger saw evaluated on each test split."""
     best = _best(rows)
     head = ["dataset", "model", "runs", *[LABELS[m] for m in METRICS], "guardrails", "published (not ours)"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -81,7 +91,8 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
         cells = []
         for m in METRICS:
             text = f"{r[m]:.2f} ± {r[f'{m}_std']:.2f}"
-            cells.append(f"**{text}**" if (r["dataset"], r["model"], m) in best else text)
+            cells.append(f"**{text}**" if (r["dataset"], r["model"], m) in best else
+                         f"{text} ≈" if _tied(r, m) else text)
         lines.append("| " + " | ".join([r["dataset"], r["model"], str(r["n"]), *cells, r.get("guardrails", "unchecked"),
                                         _published_text(r)]) + " |")
     sources = sorted({r["published"]["source"] for r in rows if r.get("published")})
@@ -89,9 +100,28 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
              f"({rows[0]['selection'] if rows else ''}); best per dataset in bold. Guardrails: 'clean' = no "
              "utterance in two splits, selection not on test, train/test speakers disjoint where the protocol "
              "claims speaker independence; otherwise the violation."]
+    notes += _tie_notes(rows)
     notes += _tuning_notes(rows)
     notes += [f"Published figures: {s}." for s in sources]
+    if ledger_lines:
+        notes.append("Test-split evaluations in the ledger (distinct configs per model and test fold): "
+                     + "; ".join(ledger_lines) + ".")
     return "\n".join(lines) + "\n\n" + "\n".join(notes) + "\n"
+
+
+def _tie_notes(rows: list[dict[str, Any]]) -> list[str]:
+    """What ≈ means, and where ties could not be tested (records without per-utterance predictions)."""
+    notes = []
+    if any(r.get("vs_best") for r in rows):
+        notes.append("≈: tied with the best of its dataset, the 95 % paired bootstrap interval of the difference "
+                     "covers 0 (`mer results compare --test A,B` prints it).")
+    best = _best(rows)
+    untested = sorted({f"{r['model']} ({r['dataset']})" for r in rows for m in METRICS
+                       if (r["dataset"], r["model"], m) not in best and m not in (r.get("vs_best") or {})})
+    if untested:
+        notes.append("Not tested against the best (no per-utterance predictions in a record, or no shared cell): "
+                     + ", ".join(untested) + ".")
+    return notes
 
 
 def _tuning_notes(rows: list[dict[str, Any]]) -> list[str]:
@@ -120,24 +150,26 @@ def _latex(rows: list[dict[str, Any]]) -> str:
         cells = []
         for m in METRICS:
             text = f"{r[m]:.2f} $\\pm$ {r[f'{m}_std']:.2f}"
-            cells.append(f"\\textbf{{{text}}}" if (r["dataset"], r["model"], m) in best else text)
+            cells.append(f"\\textbf{{{text}}}" if (r["dataset"], r["model"], m) in best else
+                         f"{text}$^\\approx$" if _tied(r, m) else text)
         out.append(f"{r['dataset']} & {r['model'].replace('_', chr(92) + '_')} & " + " & ".join(cells) + " \\\\")
     out += ["\\bottomrule", "\\end{tabular}"]
     return "\n".join(out) + "\n"
 
 
-def write_reports(rows: list[dict[str, Any]], out: Path) -> list[Path]:
+def write_reports(rows: list[dict[str, Any]], out: Path, ledger_lines: Sequence[str] = ()) -> list[Path]:
     """``summary.md/.csv/.json/.tex`` in ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     paths = {ext: out / f"summary.{ext}" for ext in ("md", "csv", "json", "tex")}
-    paths["md"].write_text(markdown_table(rows))
+    paths["md"].write_text(markdown_table(rows, ledger_lines))
     buf = io.StringIO()
-    fields = ["dataset", "model", "n", "protocol", *[x for m in METRICS for x in (m, f"{m}_std")], "guardrails",
-              "published"]
+    fields = ["dataset", "model", "n", "protocol", *[x for m in METRICS for x in (m, f"{m}_std")], "tied_with_best",
+              "guardrails", "published"]
     writer = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
     writer.writeheader()
     for r in rows:
-        writer.writerow({**r, "published": _published_text(r)})
+        writer.writerow({**r, "published": _published_text(r),
+                         "tied_with_best": " ".join(m for m in METRICS if _tied(r, m))})
     paths["csv"].write_text(buf.getvalue())
     paths["json"].write_text(json.dumps(rows, indent=1))
     paths["tex"].write_text(_latex(rows))

@@ -24,6 +24,8 @@ from ..data.dataset_choice import dataset_audio, dataset_label, dataset_node, se
 from .distributed import is_main
 from ..errors import ConfigError, DataError
 from ..components.model import ComposedModel, DataSpec
+from ..results.ledger import log_test_access
+from ..results.predictions import encode_predictions
 from ..results.records import config_hash, environment
 from ..config.sections import DataConfig, TrainConfig
 from .tracking import open_trackers
@@ -173,10 +175,12 @@ def run_settings(cfg: ResolvedConfig, seed: int, epochs: int | None = None, devi
 
 def run_fold(settings: RunSettings, corpus: Corpus, fold: Fold, registry: Any, *, run_dir: Path, model_name: str,
              resume: bool = False, on_epoch: Callable[[dict[str, Any]], None] | None = None,
-             evaluate_test: bool = True) -> dict[str, Any]:
+             evaluate_test: bool = True, source: str = "train") -> dict[str, Any]:
     """Train on ``fold.train``, select on ``fold.val``, evaluate the selected model once on ``fold.test``.
 
-    ``evaluate_test=False`` (hyper-parameter tuning) never touches the test split: the record holds ``val`` only.
+    The test evaluation keeps its per-utterance predictions in the record and is logged in the test-access
+    ledger under ``source`` (``train``, ``bench``). ``evaluate_test=False`` (hyper-parameter tuning) never
+    touches the test split: the record holds ``val`` only, and nothing is logged.
     """
     cfg, seed = settings.cfg, settings.seed
     data_cfg, train_cfg, resolved, chash = settings.data, settings.train, settings.resolved, settings.config_hash
@@ -222,8 +226,11 @@ def run_fold(settings: RunSettings, corpus: Corpus, fold: Fold, registry: Any, *
         for tracker in trackers:
             tracker.close()
     metrics = {"val": fit.best_val}
+    predictions = None
     if evaluate_test:
-        metrics["test"] = trainer.evaluate(make_loader(fold.test, bs_eval, shuffle=False, **loading))
+        logits, labels, ids = trainer.predict(make_loader(fold.test, bs_eval, shuffle=False, **loading))
+        metrics["test"] = trainer.score(logits, labels)
+        predictions = encode_predictions(ids, labels, logits)
     record = {
         "model": model_name, "dataset": corpus.name, "protocol": fold.protocol, "fold": fold.name, "seed": seed,
         "config_hash": chash, "selection": f"val.{train_cfg.monitor}",
@@ -237,6 +244,10 @@ def run_fold(settings: RunSettings, corpus: Corpus, fold: Fold, registry: Any, *
         "loader_wait_fraction": round(sum(h["train"]["loader_wait_fraction"] for h in fit.history)
                                       / max(1, len(fit.history)), 4),
     }
+    if predictions is not None:
+        record["predictions"] = predictions
+        if is_main():
+            log_test_access(record, source)
     if trainer.dist.rank == 0:
         (run_dir / "record.json").write_text(json.dumps(record, indent=1, sort_keys=True))
     return record

@@ -30,6 +30,8 @@ class TrainedModel:
     spec: DataSpec
     path: Path
     fold: str | None = None
+    model_name: str | None = None
+    config_hash: str | None = None
 
 
 def checkpoint_file(path: str | Path) -> Path:
@@ -58,7 +60,8 @@ def load_trained(checkpoint: str | Path, registry: Any = None, device: str | tor
     spec = DataSpec(**ck["data_spec"])
     model = build_model(cfg, spec, registry if registry is not None else get_registry())
     model.load_state_dict(ck["state_dict"])
-    return TrainedModel(model.to(device).eval(), cfg, spec, path, ck.get("fold"))
+    return TrainedModel(model.to(device).eval(), cfg, spec, path, ck.get("fold"), ck.get("model_name"),
+                        ck.get("config_hash"))
 
 
 class Predictor:

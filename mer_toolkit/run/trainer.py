@@ -200,6 +200,10 @@ class Trainer:
         """Metrics over a loader, and ``loss``: the model's own main loss (its class weights, smoothing and
         ``loss_weights``) on the labelled utterances, so that ``monitor: loss`` selects on what is trained."""
         logits, labels, _ = self.predict(loader)
+        return self.score(logits, labels)
+
+    def score(self, logits: torch.Tensor, labels: torch.Tensor) -> dict[str, Any]:
+        """Metrics and the main loss of predictions already made (``predict``), e.g. kept for the record too."""
         res = compute_metrics(logits, labels, self.label_names)
         with torch.no_grad():
             terms = self.model.main_loss_terms(logits.to(self.device), labels.to(self.device))

@@ -140,7 +140,8 @@ def test_shards_merge_into_the_unsharded_table(full_run: Path, tmp_path: Path) -
     data = json.loads(merged.stdout)
     expected = summarize(read_records(full_run / "results.jsonl"))
     assert data["rows"] == json.loads(json.dumps(expected))
-    assert data["tests"][0]["n"] == 2
+    assert data["tests"][0]["cells"] == 2 and {m["metric"] for m in data["tests"][0]["metrics"]} == {
+        "wa", "ua", "wf1", "macro_f1"}
 
 
 def test_paired_test_on_known_numbers() -> None:

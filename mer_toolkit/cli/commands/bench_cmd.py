@@ -55,6 +55,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from ...bench.launchers import LaunchOptions, parse_devices
     from ...plugins.host import get_host, get_registry
     from ...results.report import dedupe, markdown_table, summarize, write_plots, write_reports
+    from ...results.ledger import access_lines, read_ledger
     from ...results.records import read_records
 
     reg = get_registry()
@@ -132,9 +133,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         console.print("no finished cells yet")
         return 1
     rows = summarize(records, get_host().published_figures())
-    write_reports(rows, out)
+    ledger = access_lines(read_ledger(), list(dict.fromkeys((r["model"], r["dataset"]) for r in rows)))
+    write_reports(rows, out, ledger)
     plots = write_plots(records, rows, out)
-    console.print(markdown_table(rows), markup=False)
+    console.print(markdown_table(rows, ledger), markup=False)
     console.print(f"reports: {out}/summary.md|csv|json|tex, plots: {', '.join(p.name for p in plots)}")
     failures = out / "failures.jsonl"
     return 1 if failures.is_file() and failures.stat().st_size else 0

@@ -135,6 +135,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     loader = make_loader(samples, data_cfg.eval_batch_size or data_cfg.batch_size, shuffle=False,
                          batch_by=data_cfg.batch_by, audio=corpus.audio_modalities)
     res = trainer.evaluate(loader)
+    if args.split == "test":
+        from ...results.ledger import log_test_access
+        from ...results.records import config_hash
+
+        log_test_access({"dataset": corpus.name, "protocol": fold.protocol, "fold": fold.name,
+                         "model": trained.model_name or str(trained.path),
+                         "config_hash": trained.config_hash or config_hash(trained.config.data),
+                         "checkpoint": str(trained.path)}, "eval")
     out = {"checkpoint": str(args.checkpoint), "dataset": corpus.name, "fold": fold.name, "split": args.split,
            "utterances": len(samples), "metrics": res}
     if args.json:
