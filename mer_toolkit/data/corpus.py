@@ -78,7 +78,10 @@ class Corpus:
 
 @dataclass
 class Fold:
-    """Sample lists of one train/val/test split; ``name`` identifies the fold (e.g. ``session5``)."""
+    """Sample lists of one train/val/test split; ``name`` identifies the fold (e.g. ``session5``).
+
+    ``test_corpus`` names another corpus whose utterances form the test split (a cross-corpus fold), else empty.
+    """
 
     name: str
     train: list[Sample]
@@ -86,6 +89,7 @@ class Fold:
     test: list[Sample]
     protocol: str = ""
     selection: str = "val"
+    test_corpus: str = ""
 
     def __post_init__(self) -> None:
         for split in ("train", "val", "test"):

@@ -82,4 +82,5 @@ def restrict(corpus: Corpus, labels: list[str], label_map: dict[str, str | None]
 
 def cross_fold(fold: Fold, test: Corpus) -> Fold:
     """``fold`` of the training corpus with every utterance of the test corpus as its test split."""
-    return dataclasses.replace(fold, test=list(test.samples), protocol=f"{fold.protocol}->{test.name}")
+    return dataclasses.replace(fold, test=list(test.samples), protocol=f"{fold.protocol}->{test.name}",
+                               test_corpus=test.name)

@@ -76,6 +76,11 @@ class Predictor:
         other = [m for m in self.needed if m not in RAW_INPUTS]
         if other:
             raise RunError(f"checkpoint '{trained.path}' reads {other}; a Predictor gives a model text and audio only")
+        norm = trained.config.get("data.feature_norm") or "train"
+        if norm != "train":
+            raise RunError(f"checkpoint '{trained.path}' was trained with data.feature_norm={norm}: its inputs are "
+                           f"standardised by the statistics of each {norm}'s utterances, which single inputs do not "
+                           "have; evaluate it on a dataset with `mer eval` (which standardises the same way)")
         reg = registry if registry is not None else get_registry()
         features = trained.config.get("data.features") or {}
         self.encoders = {m: feature_encoder(m, node, reg).to(device) for m, node in features.items()
