@@ -220,3 +220,8 @@ def test_iemocap6_loso_with_speaker_validation_on_real_labels(reg, shared_data: 
         train, val, test = ({s.speaker for s in part} for part in (f.train, f.val, f.test))
         assert len(train) == 6 and len(val) == 2 and len(test) == 2
         assert train.isdisjoint(val) and train.isdisjoint(test) and val.isdisjoint(test)
+    proc = run_mer("data", "stats", "iemocap6", "--root", str(shared_data / "iemocap" / "iemocap_cosmic.pkl"),
+                   "--protocol", "iemocap6_loso", "--protocol-option", "validation=speakers", "--json")
+    stats = json.loads(proc.stdout)
+    assert [(f["name"], f["val"]["speakers"], f["test"]["speakers"]) for f in stats["folds"]] == [
+        (f"session{k}", 2, 2) for k in range(1, 6)]

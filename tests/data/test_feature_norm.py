@@ -127,3 +127,20 @@ def test_the_mode_is_in_the_record_and_the_hash(tmp_path: Path) -> None:
               for mode in ("train", "corpus", "speaker")}
     assert len(set(hashes.values())) == 3
     assert hashes["train"] == run_settings(resolve_config("concat_mlp", reg, []), 1).config_hash
+
+
+def test_mer_tune_searches_the_mode(tmp_path: Path) -> None:
+    pytest.importorskip("optuna")
+    from mer_toolkit.testing import run_mer
+
+    space = tmp_path / "space.yaml"
+    space.write_text("search:\n  data.feature_norm: {type: choice, values: [train, corpus, speaker]}\n"
+                     "  train.lr: {type: float, low: 1.0e-4, high: 1.0e-2, log: true}\n")
+    out = tmp_path / "tune"
+    proc = run_mer("tune", "--model", "concat_mlp", "--dataset", "demo", "--trials", "4", "--epochs", "1",
+                   "--search", str(space), "--set", "data.dataset_options.dialogues=30", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    import yaml
+
+    modes = {yaml.safe_load(p.read_text())["data"]["feature_norm"] for p in (out / "trials").glob("*/config.yaml")}
+    assert modes <= {"train", "corpus", "speaker"} and len(modes) >= 2
