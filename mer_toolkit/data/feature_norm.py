@@ -2,11 +2,13 @@
 
 - ``train`` (default): the features pass as cached; a model standardises them by training-split statistics with
   its ``features`` encoder's ``norm: standardize`` (in the model, so its checkpoint carries them to new data).
-- ``corpus``: each corpus by its own statistics, over every utterance of the fold (train, validation and test,
-  no labels); a cross-corpus test corpus by its own.
+- ``corpus``: each corpus by its own statistics, over all of its utterances (train, validation and test); a
+  cross-corpus test corpus by its own.
 - ``speaker``: each speaker (within its corpus) by the statistics of its own utterances, test speakers included.
 
-Statistics are per dimension, over pooled vectors or over every frame of frame sequences. No label is read.
+Statistics are per dimension, over pooled vectors or over every frame of frame sequences. No label is read, not
+even to choose the utterances: a corpus cut to the emotions it shares with another (cross-corpus) is standardised
+by the statistics of all its utterances (``Corpus.population``), as an unlabelled corpus would be.
 A speaker with fewer than ``MIN_UTTERANCES`` utterances of a modality (one pooled vector has no variance) is
 standardised by its corpus's statistics instead, and a dimension that is constant within a group is only
 centred, so the result is always finite.
@@ -23,7 +25,7 @@ import torch
 
 from ..config.sections import FeatureNorm
 from ..errors import ConfigError
-from .corpus import Fold
+from .corpus import Corpus, Fold
 from .feature_rows import StandardizedRows, as_tensor, is_feature
 from .sample import Sample
 
@@ -73,30 +75,44 @@ def group_statistics(groups: dict[Group, list[Sample]], modalities: list[str]
     return stats
 
 
-def normalize_fold(fold: Fold, mode: str, corpus_name: str) -> tuple[Fold, dict[str, Any]]:
-    """``fold`` with its feature modalities standardised per group, and a summary for the run's record."""
+def _populations(fold: Fold, corpus: Corpus) -> dict[str, list[Sample]]:
+    """Corpus name → its utterances whatever their label, with the fold's own (so every one is in its group)."""
+    splits = fold.train + fold.val + ([] if fold.test_corpus else fold.test)
+    out = {corpus.name: _unique(corpus.population + splits)}
+    if fold.test_corpus:
+        out[fold.test_corpus] = _unique(fold.test_population + fold.test)
+    return out
+
+
+def _unique(samples: list[Sample]) -> list[Sample]:
+    return list({s.id: s for s in reversed(samples)}.values())
+
+
+def normalize_fold(fold: Fold, mode: str, corpus: Corpus) -> tuple[Fold, dict[str, Any]]:
+    """``fold`` of ``corpus`` with its feature modalities standardised per group, and a summary for the record."""
     if mode not in FEATURE_NORMS:
         raise ConfigError(f"data.feature_norm = {mode!r} is not one of {list(FEATURE_NORMS)}")
     if mode == "train":
         return fold, {"mode": "train"}
     splits = {"train": fold.train, "val": fold.val, "test": fold.test}
-    home = {name: (fold.test_corpus if name == "test" and fold.test_corpus else corpus_name) for name in splits}
+    home = {name: (fold.test_corpus if name == "test" and fold.test_corpus else corpus.name) for name in splits}
+    populations = _populations(fold, corpus)
     if mode == "speaker":
-        anonymous = [s.id for name, samples in splits.items() for s in samples if not s.speaker]
-        if anonymous:
-            raise ConfigError(f"data.feature_norm = 'speaker': {len(anonymous)} utterance(s) of "
-                              f"{sorted({home[n] for n, ss in splits.items() if any(not s.speaker for s in ss)})} "
-                              f"have no speaker id (e.g. {anonymous[:3]}); speaker statistics need one per utterance "
-                              "(a speaker column in the manifest). Use data.feature_norm=corpus or train instead")
-    modalities = sorted({m for samples in splits.values() for s in samples for m, v in s.modalities.items()
+        anonymous = {name: [s.id for s in samples if not s.speaker] for name, samples in populations.items()}
+        if any(anonymous.values()):
+            ids = [i for v in anonymous.values() for i in v]
+            raise ConfigError(f"data.feature_norm = 'speaker': {len(ids)} utterance(s) of "
+                              f"{sorted(k for k, v in anonymous.items() if v)} have no speaker id (e.g. {ids[:3]}); "
+                              "speaker statistics need one per utterance (a speaker column in the manifest). Use "
+                              "data.feature_norm=corpus or train instead")
+    modalities = sorted({m for samples in populations.values() for s in samples for m, v in s.modalities.items()
                          if is_feature(v)})
-    corpus_groups: dict[Group, list[Sample]] = defaultdict(list)
+    corpus_groups: dict[Group, list[Sample]] = {(name, ""): samples for name, samples in populations.items()}
     speaker_groups: dict[Group, list[Sample]] = defaultdict(list)
-    for name, samples in splits.items():
-        for s in samples:
-            corpus_groups[(home[name], "")].append(s)
-            if mode == "speaker":
-                speaker_groups[(home[name], s.speaker)].append(s)
+    if mode == "speaker":
+        for name, samples in populations.items():
+            for s in samples:
+                speaker_groups[(name, s.speaker)].append(s)
     corpus_stats = {k: v.standardizer() for k, v in group_statistics(corpus_groups, modalities).items()}
     own: dict[tuple[Group, str], tuple[torch.Tensor, torch.Tensor]] = {}
     fallback: dict[str, int] = defaultdict(int)

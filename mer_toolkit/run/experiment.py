@@ -184,7 +184,7 @@ def run_fold(settings: RunSettings, corpus: Corpus, fold: Fold, registry: Any, *
     """
     cfg, seed = settings.cfg, settings.seed
     data_cfg, train_cfg, resolved, chash = settings.data, settings.train, settings.resolved, settings.config_hash
-    fold, feature_norm = normalize_fold(fold, data_cfg.feature_norm, corpus.name)
+    fold, feature_norm = normalize_fold(fold, data_cfg.feature_norm, corpus)
     set_seed(seed, train_cfg.deterministic)
     spec = data_spec(corpus, fold)
     model = build_model(cfg, spec, registry)

@@ -34,13 +34,18 @@ def make_fold(seed: int = 0, shift: float = 0.0) -> Fold:
     return Fold("f", out["a"], out["b"], out["c"], protocol="toy")
 
 
+def norm(fold: Fold, mode: str) -> tuple[Fold, dict]:
+    """``normalize_fold`` with the fold's own utterances as the corpus."""
+    return normalize_fold(fold, mode, Corpus("toy", ["x", "y"], fold.train + fold.val + fold.test))
+
+
 def values(samples: list[Sample], modality: str) -> torch.Tensor:
     return torch.cat([as_tensor(s.modalities[modality]).reshape(-1, 4) for s in samples])
 
 
 @pytest.mark.parametrize("modality", ["audio", "frames"])
 def test_speaker_mode_standardises_each_speaker_by_its_own_statistics(modality: str) -> None:
-    fold, summary = normalize_fold(make_fold(), "speaker", "toy")
+    fold, summary = norm(make_fold(), "speaker")
     assert summary["mode"] == "speaker" and summary["groups"] == 3 and summary["modalities"] == ["audio", "frames"]
     for split in (fold.train, fold.val, fold.test):  # each split is one speaker here
         x = values(split, modality)
@@ -51,14 +56,15 @@ def test_speaker_mode_standardises_each_speaker_by_its_own_statistics(modality: 
 
 @pytest.mark.parametrize("modality", ["audio", "frames"])
 def test_corpus_mode_pools_the_corpus_and_keeps_a_cross_corpus_test_corpus_apart(modality: str) -> None:
-    fold, _ = normalize_fold(make_fold(), "corpus", "toy")
+    fold, _ = norm(make_fold(), "corpus")
     everything = values(fold.train + fold.val + fold.test, modality)
     assert torch.allclose(everything.mean(0), torch.zeros(4), atol=1e-5)
     assert torch.allclose(everything.std(0, unbiased=False), torch.ones(4), atol=1e-4)
     assert values(fold.test, modality).mean() > 1.0  # one corpus: speaker c is still far from the others
+    home = make_fold()
     other = Corpus("other", ["x", "y"], [dataclasses.replace(s, id=f"o{s.id}")
                                          for s in make_fold(seed=3, shift=100.0).train])
-    cross, summary = normalize_fold(cross_fold(make_fold(), other), "corpus", "toy")
+    cross, summary = normalize_fold(cross_fold(home, other), "corpus", Corpus("toy", ["x", "y"], home.train + home.val))
     assert summary["groups"] == 2
     test = values(cross.test, modality)  # the test corpus by its own statistics, far off the training corpus's
     assert torch.allclose(test.mean(0), torch.zeros(4), atol=1e-5)
@@ -67,13 +73,28 @@ def test_corpus_mode_pools_the_corpus_and_keeps_a_cross_corpus_test_corpus_apart
     assert torch.allclose(trained.mean(0), torch.zeros(4), atol=1e-5)
 
 
+def test_a_corpus_cut_to_shared_labels_keeps_the_statistics_of_all_its_utterances() -> None:
+    from mer_toolkit.data.cross_corpus import restrict
+
+    home = make_fold()
+    whole = Corpus("other", ["x", "y", "z"], [dataclasses.replace(s, id=f"o{s.id}", label=k % 3)
+                                              for k, s in enumerate(make_fold(seed=3, shift=100.0).train)])
+    cut = restrict(whole, ["x", "y"], {}, "other")  # the label-z utterances leave the test split ...
+    assert len(cut.samples) == 4 and len(cut.population) == 6
+    cross, _ = normalize_fold(cross_fold(home, cut), "corpus", Corpus("toy", ["x", "y"], home.train + home.val))
+    everything = torch.stack([as_tensor(s.modalities["audio"]) for s in whole.samples])
+    mean, std = everything.mean(0), everything.std(0, unbiased=False)  # ... but not the statistics
+    expected = (torch.stack([as_tensor(s.modalities["audio"]) for s in cut.samples]) - mean) / std
+    assert torch.allclose(values(cross.test, "audio"), expected, atol=1e-4)
+
+
 @pytest.mark.parametrize("mode", ["corpus", "speaker"])
 def test_no_label_is_read(mode: str) -> None:
     fold = make_fold()
     permuted = dataclasses.replace(fold, **{split: [dataclasses.replace(s, label=(s.label + 1) % 2)
                                                     for s in getattr(fold, split)] for split in ("train", "val", "test")})
-    a, _ = normalize_fold(fold, mode, "toy")
-    b, _ = normalize_fold(permuted, mode, "toy")
+    a, _ = norm(fold, mode)
+    b, _ = norm(permuted, mode)
     for split in ("train", "val", "test"):
         for m in ("audio", "frames"):
             assert torch.equal(values(getattr(a, split), m), values(getattr(b, split), m))
@@ -81,21 +102,21 @@ def test_no_label_is_read(mode: str) -> None:
 
 def test_train_mode_leaves_the_features_to_the_model() -> None:
     fold = make_fold()
-    assert normalize_fold(fold, "train", "toy") == (fold, {"mode": "train"})
+    assert norm(fold, "train") == (fold, {"mode": "train"})
 
 
 def test_a_speaker_with_one_utterance_falls_back_to_its_corpus_and_stays_finite() -> None:
     fold = make_fold()
     fold = dataclasses.replace(fold, test=fold.test[:1])  # speaker c has a single pooled vector: no variance
-    out, summary = normalize_fold(fold, "speaker", "toy")
+    out, summary = norm(fold, "speaker")
     assert summary["corpus_fallback_utterances"] == {"audio": 1, "frames": 1}
     x = torch.cat([values(out.train + out.val + out.test, m) for m in ("audio", "frames")])
     assert bool(torch.isfinite(x).all())
-    corpus_only, _ = normalize_fold(fold, "corpus", "toy")
+    corpus_only, _ = norm(fold, "corpus")
     assert torch.equal(values(out.test, "audio"), values(corpus_only.test, "audio"))
     constant = dataclasses.replace(fold, train=[dataclasses.replace(s, modalities={"audio": torch.ones(4)})
                                                 for s in fold.train])
-    same, _ = normalize_fold(constant, "speaker", "toy")  # a constant dimension is centred, never divided by 0
+    same, _ = norm(constant, "speaker")  # a constant dimension is centred, never divided by 0
     assert torch.equal(values(same.train, "audio"), torch.zeros(len(fold.train), 4))
 
 
@@ -105,8 +126,8 @@ def test_bad_modes_and_missing_speakers_are_config_errors() -> None:
     fold = make_fold()
     nameless = dataclasses.replace(fold, test=[dataclasses.replace(s, speaker="") for s in fold.test])
     with pytest.raises(ConfigError, match=r"6 utterance\(s\) of \['toy'\] have no speaker id"):
-        normalize_fold(nameless, "speaker", "toy")
-    assert normalize_fold(nameless, "corpus", "toy")[1]["groups"] == 1
+        norm(nameless, "speaker")
+    assert norm(nameless, "corpus")[1]["groups"] == 1
 
 
 def test_the_mode_is_in_the_record_and_the_hash(tmp_path: Path) -> None:

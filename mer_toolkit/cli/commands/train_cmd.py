@@ -121,7 +121,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     fold = next((f for f in folds if f.name == fold_name), None if args.fold else folds[0])
     if fold is None:
         raise ConfigError(f"--fold '{args.fold}': dataset '{corpus.name}' has folds {[f.name for f in folds]}")
-    fold, _ = normalize_fold(fold, data_cfg.feature_norm, corpus.name)  # as the checkpoint's run saw its data
+    fold, _ = normalize_fold(fold, data_cfg.feature_norm, corpus)  # as the checkpoint's run saw its data
     samples = getattr(fold, args.split)
     dims = input_dims(samples)
     wrong = {m: (d, dims.get(m)) for m, d in spec.input_dims.items() if d is not None and dims.get(m) != d}
