@@ -139,6 +139,15 @@ def test_the_mode_is_in_the_record_and_the_hash(tmp_path: Path) -> None:
     rec = json.loads((out / "official" / "record.json").read_text())
     assert rec["feature_norm"]["mode"] == "speaker" and rec["feature_norm"]["groups"] >= 2
     assert "feature_norm: speaker" in (out / "official" / "config.yaml").read_text()
+    from mer_toolkit.errors import RunError
+    from mer_toolkit.run.inference import Predictor
+
+    with pytest.raises(RunError, match="trained with data.feature_norm=speaker"):  # single inputs have no groups
+        Predictor.from_checkpoint(out / "official" / "best.pt")
+    proc = run_mer("eval", str(out / "official" / "best.pt"), "--set", "data.dataset_options.dialogues=30", "--json")
+    assert proc.returncode == 0, proc.stderr
+    again = json.loads(proc.stdout)["metrics"]
+    assert again["loss"] == pytest.approx(rec["metrics"]["test"]["loss"], rel=1e-5)  # the inputs the run tested on
     from mer_toolkit.config import resolve_config
     from mer_toolkit.run.experiment import run_settings
     from mer_toolkit.testing import fresh_registry
