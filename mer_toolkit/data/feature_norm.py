@@ -17,8 +17,8 @@ centred, so the result is always finite.
 from __future__ import annotations
 
 import dataclasses
-from collections import defaultdict
 import typing
+from collections import defaultdict
 from typing import Any
 
 import torch
@@ -122,11 +122,11 @@ def normalize_fold(fold: Fold, mode: str, corpus: Corpus) -> tuple[Fold, dict[st
         else:
             fallback[m] += moments.utterances
 
-    def standardized(s: Sample, corpus: str) -> Sample:
+    def standardized(s: Sample, name: str) -> Sample:
         mods = {}
         for m, v in s.modalities.items():
             if m in modalities:
-                mean, scale = own.get(((corpus, s.speaker), m)) or corpus_stats[((corpus, ""), m)]
+                mean, scale = own.get(((name, s.speaker), m)) or corpus_stats[((name, ""), m)]
                 v = StandardizedRows(v, mean, scale)
             mods[m] = v
         return dataclasses.replace(s, modalities=mods)
