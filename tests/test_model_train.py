@@ -317,3 +317,15 @@ def test_encoder_lr_gives_the_encoders_their_own_scheduled_step(mer_registry) ->
     assert len(single.optimizer.param_groups) == 1
     with pytest.raises(ConfigError, match="train.encoder_lr must be a positive number"):
         Trainer(model, TrainConfig(encoder_lr=0, device="cpu"), label_names=["a", "b", "c", "d"])
+
+
+def test_set_seed_asks_for_deterministic_kernels_without_importing_inductor() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, torch\nfrom mer_toolkit.run.trainer import set_seed\nset_seed(3)\n"
+            "assert torch.are_deterministic_algorithms_enabled() and torch.is_deterministic_algorithms_warn_only_enabled()\n"
+            "assert 'torch._inductor' not in sys.modules, 'set_seed imported TorchInductor'\n"
+            "import torch._inductor.config as c\nset_seed(3)\nassert c.deterministic\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr

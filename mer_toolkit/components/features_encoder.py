@@ -17,7 +17,8 @@ class MaskedStandardize(nn.Module):
     """Per-dimension standardisation with running statistics of the valid training steps (no affine).
 
     Raw features (e.g. log-mel statistics) differ in scale by orders of magnitude between dimensions;
-    this plays the role of z-scoring with training-set statistics, learned on the fly.
+    this plays the role of z-scoring with training-set statistics, learned on the fly: the in-model form of
+    ``data.feature_norm: train`` (``corpus``/``speaker`` standardise in the data, ``data.feature_norm``).
     """
 
     def __init__(self, dim: int, momentum: float = 0.05) -> None:

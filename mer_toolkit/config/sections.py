@@ -10,7 +10,9 @@ from typing import Any, Literal
 from ..errors import ConfigError
 from .metrics import Monitor
 
-__all__ = ["DataConfig", "TrainConfig", "SECTIONS", "choices"]
+__all__ = ["DataConfig", "TrainConfig", "SECTIONS", "FeatureNorm", "choices"]
+
+FeatureNorm = Literal["train", "corpus", "speaker"]  # whose statistics standardise the features (data.feature_norm)
 
 
 def choices(annotation: Any) -> tuple[Any, ...]:
@@ -34,7 +36,8 @@ def _check_choices(section: Any, name: str) -> None:
 
 @dataclass
 class DataConfig:
-    """Which dataset, protocol and features to use, and how to batch them."""
+    """Which dataset, protocol and features to use, how to standardise them (``feature_norm``, see
+    ``data.feature_norm``) and how to batch them."""
 
     dataset: Any = "demo"
     root: str | None = None
@@ -47,6 +50,7 @@ class DataConfig:
     batch_by: Literal["utterance", "dialogue"] = "utterance"
     num_workers: int = 0
     folds: list | None = None
+    feature_norm: FeatureNorm = "train"
 
     def __post_init__(self) -> None:
         _check_choices(self, "data")

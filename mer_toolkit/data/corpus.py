@@ -26,6 +26,7 @@ class Corpus:
 
     ``audio_modalities`` are the modalities whose string values are audio files (decoded when read); the
     dataset declares them when it registers (``audio=``), and loading a dataset by name sets them here.
+    ``unrestricted`` holds every utterance as loaded when ``samples`` was cut to some labels (cross-corpus).
     """
 
     name: str
@@ -36,6 +37,7 @@ class Corpus:
     problems: list[str] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
     audio_modalities: tuple[str, ...] = ("audio",)
+    unrestricted: list[Sample] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         seen: set[str] = set()
@@ -43,6 +45,11 @@ class Corpus:
         if dups:
             raise DataError(f"dataset '{self.name}' ({self.source or 'in memory'}): duplicated utterance ids "
                             f"{dups[:5]}{' ...' if len(dups) > 5 else ''}; every utterance id must be unique")
+
+    @property
+    def population(self) -> list[Sample]:
+        """Every utterance of the corpus whatever its label: the unlabelled population of ``data.feature_norm``."""
+        return self.unrestricted or self.samples
 
     @property
     def num_classes(self) -> int:
@@ -79,7 +86,11 @@ class Corpus:
 
 @dataclass
 class Fold:
-    """Sample lists of one train/val/test split; ``name`` identifies the fold (e.g. ``session5``)."""
+    """Sample lists of one train/val/test split; ``name`` identifies the fold (e.g. ``session5``).
+
+    ``test_corpus`` names another corpus whose utterances form the test split (a cross-corpus fold), else empty;
+    ``test_population`` is then every utterance of that corpus, whatever its label.
+    """
 
     name: str
     train: list[Sample]
@@ -87,6 +98,8 @@ class Fold:
     test: list[Sample]
     protocol: str = ""
     selection: str = "val"
+    test_corpus: str = ""
+    test_population: list[Sample] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         for split in ("train", "val", "test"):

@@ -77,9 +77,11 @@ def restrict(corpus: Corpus, labels: list[str], label_map: dict[str, str | None]
     new_label = {k: index.get(_mapped(n, label_map) or "", -1) for k, n in enumerate(corpus.label_names)}
     kept = [dataclasses.replace(s, label=new_label[s.label]) for s in corpus.samples
             if s.label >= 0 and new_label[s.label] >= 0]
-    return dataclasses.replace(corpus, name=name, label_names=list(labels), samples=kept)
+    return dataclasses.replace(corpus, name=name, label_names=list(labels), samples=kept,
+                               unrestricted=corpus.population)
 
 
 def cross_fold(fold: Fold, test: Corpus) -> Fold:
     """``fold`` of the training corpus with every utterance of the test corpus as its test split."""
-    return dataclasses.replace(fold, test=list(test.samples), protocol=f"{fold.protocol}->{test.name}")
+    return dataclasses.replace(fold, test=list(test.samples), protocol=f"{fold.protocol}->{test.name}",
+                               test_corpus=test.name, test_population=test.population)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["FeatureRows", "as_tensor"]
+__all__ = ["FeatureRows", "StandardizedRows", "as_tensor", "is_feature"]
 
 
 class FeatureRows:
@@ -37,6 +37,31 @@ class FeatureRows:
         return f"FeatureRows(offset={self.offset}, shape={self.shape})"
 
 
+class StandardizedRows:
+    """A feature (tensor or ``FeatureRows``) read as ``(x - mean) / scale``: standardised when collated, so a
+    cached corpus stays memory-mapped (``data.feature_norm``)."""
+
+    __slots__ = ("base", "mean", "scale")
+
+    def __init__(self, base: Any, mean: torch.Tensor, scale: torch.Tensor) -> None:
+        self.base, self.mean, self.scale = base, mean, scale
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.base.shape)
+
+    def tensor(self) -> torch.Tensor:
+        return (as_tensor(self.base).float() - self.mean) / self.scale
+
+    def __repr__(self) -> str:
+        return f"StandardizedRows({self.base!r})"
+
+
 def as_tensor(value: Any) -> Any:
-    """``value`` as a tensor when it is a ``FeatureRows`` reference; anything else unchanged."""
-    return value.tensor() if isinstance(value, FeatureRows) else value
+    """``value`` as a tensor when it is a ``FeatureRows`` or ``StandardizedRows`` reference; anything else unchanged."""
+    return value.tensor() if isinstance(value, (FeatureRows, StandardizedRows)) else value
+
+
+def is_feature(value: Any) -> bool:
+    """Whether ``value`` is a precomputed feature (a tensor or a reference to one), not text or audio."""
+    return isinstance(value, (torch.Tensor, FeatureRows, StandardizedRows))

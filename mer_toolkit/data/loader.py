@@ -12,7 +12,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from ..errors import ConfigError, DataError
 from .audio import is_silent, load_waveform
-from .feature_rows import FeatureRows
+from .feature_rows import is_feature
 from .sample import Sample, Waveform, collate
 
 __all__ = ["SampleDataset", "EpochShuffleSampler", "DialogueBatchSampler", "make_loader", "input_dims"]
@@ -126,4 +126,4 @@ def input_dims(samples: Sequence[Sample]) -> dict[str, int | None]:
     for s in samples:
         for m, v in s.modalities.items():
             first.setdefault(m, v)
-    return {m: int(v.shape[-1]) if isinstance(v, (torch.Tensor, FeatureRows)) else None for m, v in first.items()}
+    return {m: int(v.shape[-1]) if is_feature(v) else None for m, v in first.items()}

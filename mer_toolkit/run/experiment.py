@@ -19,6 +19,7 @@ import yaml
 from ..config.build import build_part, check_section
 from ..config.loading import ResolvedConfig
 from ..data.corpus import Corpus, Fold
+from ..data.feature_norm import normalize_fold
 from ..data.loader import input_dims, make_loader
 from ..data.dataset_choice import dataset_audio, dataset_label, dataset_node, select_dataset
 from .distributed import is_main
@@ -35,6 +36,7 @@ __all__ = ["select_dataset", "build_corpus", "load_corpus", "CorpusCache", "make
            "RunSettings", "run_fold", "build_model", "dataset_label"]
 
 UNHASHED = ("seed", "tensorboard", "mlflow")  # the seed is a record field; trackers do not change results
+UNHASHED_DEFAULTS = {"feature_norm": "train"}  # data keys newer than many result folders: hashed only when set
 
 
 def build_corpus(node: dict[str, Any], registry: Any, where: str = "data.dataset") -> Corpus:
@@ -169,7 +171,9 @@ def run_settings(cfg: ResolvedConfig, seed: int, epochs: int | None = None, devi
     resolved = {k: copy.deepcopy(v) for k, v in cfg.data.items() if k not in ("per_dataset", "description")}
     resolved["data"] = data_cfg.to_dict()
     resolved["train"] = train_cfg.to_dict()
-    chash = config_hash({**resolved, "train": {k: v for k, v in resolved["train"].items() if k not in UNHASHED}})
+    hashed_data = {k: v for k, v in resolved["data"].items() if UNHASHED_DEFAULTS.get(k, object()) != v}
+    chash = config_hash({**resolved, "data": hashed_data,
+                         "train": {k: v for k, v in resolved["train"].items() if k not in UNHASHED}})
     return RunSettings(cfg, data_cfg, train_cfg, resolved, chash)
 
 
@@ -184,6 +188,7 @@ def run_fold(settings: RunSettings, corpus: Corpus, fold: Fold, registry: Any, *
     """
     cfg, seed = settings.cfg, settings.seed
     data_cfg, train_cfg, resolved, chash = settings.data, settings.train, settings.resolved, settings.config_hash
+    fold, feature_norm = normalize_fold(fold, data_cfg.feature_norm, corpus)
     set_seed(seed, train_cfg.deterministic)
     spec = data_spec(corpus, fold)
     model = build_model(cfg, spec, registry)
@@ -233,7 +238,7 @@ def run_fold(settings: RunSettings, corpus: Corpus, fold: Fold, registry: Any, *
         predictions = encode_predictions(ids, labels, logits)
     record = {
         "model": model_name, "dataset": corpus.name, "protocol": fold.protocol, "fold": fold.name, "seed": seed,
-        "config_hash": chash, "selection": f"val.{train_cfg.monitor}",
+        "config_hash": chash, "selection": f"val.{train_cfg.monitor}", "feature_norm": feature_norm,
         "metrics": metrics,
         "best_epoch": fit.best_epoch, "epochs_run": fit.epochs_run, "stopped_early": fit.stopped_early,
         "resumed_from_epoch": fit.resumed_from,

@@ -73,6 +73,11 @@ class Predictor:
         from ..data.feature_cache import feature_encoder
         from ..plugins.host import get_registry
 
+        norm = trained.config.get("data.feature_norm") or "train"
+        if norm != "train":
+            raise RunError(f"checkpoint '{trained.path}' was trained with data.feature_norm={norm}: its inputs are "
+                           f"standardised by the statistics of each {norm}'s utterances, which single inputs do not "
+                           "have; evaluate it on a dataset with `mer eval` (which standardises the same way)")
         self.trained, self.device, self.batch_size = trained, device, batch_size
         self.model = trained.model.to(device).eval()
         self.needed = list(self.model.modalities)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import random
+import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -38,7 +39,10 @@ def set_seed(seed: int, deterministic: bool = True) -> None:
     torch.manual_seed(seed)
     if deterministic:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-        torch.use_deterministic_algorithms(True, warn_only=True)
+        if "torch._inductor" in sys.modules:  # compiled graphs in this process: inductor's flag must follow too
+            torch.use_deterministic_algorithms(True, warn_only=True)
+        else:  # the same kernel flag without importing TorchInductor (seconds on a run's first cell; never used)
+            torch._C._set_deterministic_algorithms(True, warn_only=True)
 
 
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:

@@ -209,3 +209,19 @@ def test_nan_in_feature_pickle_is_refused(tmp_path: Path) -> None:
     path.write_bytes(pickle.dumps(data))
     proc = run_mer("train", "--model", "early_fusion", "--dataset", "iemocap6", "--root", str(path), "--epochs", "1")
     assert_clean_error(proc, "NaN or inf feature values", f"{first}")
+
+
+def test_iemocap6_loso_with_speaker_validation_on_real_labels(reg, shared_data: Path) -> None:
+    corpus = reg.dataset.get("iemocap6")(root=str(shared_data / "iemocap" / "iemocap_cosmic.pkl"))
+    fs = reg.protocol.get("iemocap6_loso")(validation="speakers").folds(corpus)
+    assert [f.name for f in fs] == [f"session{k}" for k in range(1, 6)]
+    assert sorted(s.id for f in fs for s in f.test) == sorted(s.id for s in corpus.samples)  # each session once
+    for f in fs:
+        train, val, test = ({s.speaker for s in part} for part in (f.train, f.val, f.test))
+        assert len(train) == 6 and len(val) == 2 and len(test) == 2
+        assert train.isdisjoint(val) and train.isdisjoint(test) and val.isdisjoint(test)
+    proc = run_mer("data", "stats", "iemocap6", "--root", str(shared_data / "iemocap" / "iemocap_cosmic.pkl"),
+                   "--protocol", "iemocap6_loso", "--protocol-option", "validation=speakers", "--json")
+    stats = json.loads(proc.stdout)
+    assert [(f["name"], f["val"]["speakers"], f["test"]["speakers"]) for f in stats["folds"]] == [
+        (f"session{k}", 2, 2) for k in range(1, 6)]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 
 import pytest
 
 from mer_toolkit.data.corpus import Corpus, Fold
 from mer_toolkit.data.sample import Sample
-from mer_toolkit.errors import DataError
+from mer_toolkit.errors import ConfigError, DataError
 from mer_toolkit.run.experiment import make_folds
 from mer_toolkit.config.sections import DataConfig
 from mer_toolkit.testing import fresh_registry
@@ -162,3 +163,43 @@ def test_an_unknown_protocol_option_is_a_config_error_naming_the_key(reg) -> Non
     cfg = DataConfig(protocol="speaker_kfold", protocol_options={"k": 4, "kk": 1})
     with pytest.raises(ConfigError, match=r"data\.protocol_options\.kk for protocol 'speaker_kfold'.*'k'"):
         make_folds(make_corpus(speakers=8), cfg, reg)
+
+
+def sessions_corpus(sessions: int = 5) -> Corpus:
+    """IEMOCAP-like: each session has two actors (F, M) talking in its own dyadic dialogues."""
+    samples = [Sample(id=f"Ses{g}_d{d}_{k}", label=k % 3, modalities={"text": "x"}, dialogue_id=f"Ses{g}_d{d}",
+                      position=k, speaker=f"Ses{g}_{'FM'[k % 2]}", meta={"session": str(g)})
+               for g in range(1, sessions + 1) for d in range(4) for k in range(6)]
+    return Corpus("toy", ["a", "b", "c"], samples, source="in memory")
+
+
+@pytest.mark.parametrize("validation", ["dialogues", "speakers"])
+def test_iemocap6_loso_tests_every_session_once(reg, validation: str) -> None:
+    corpus = sessions_corpus()
+    fs = make_folds(corpus, DataConfig(protocol="iemocap6_loso", protocol_options={"validation": validation}), reg)
+    assert [f.name for f in fs] == [f"session{g}" for g in range(1, 6)]
+    assert Counter(s.meta["session"] for f in fs for s in f.test) == {str(g): 24 for g in range(1, 6)}
+    for f in fs:
+        assert_partition(f, corpus)
+        assert speakers(f.test).isdisjoint(speakers(f.train) | speakers(f.val))
+        if validation == "speakers":
+            assert speakers(f.val).isdisjoint(speakers(f.train))
+            assert len(speakers(f.val)) == 2 and len({s.meta["session"] for s in f.val}) == 1
+            assert {s.dialogue_id for s in f.val}.isdisjoint(s.dialogue_id for s in f.train)  # dialogues whole
+        else:
+            assert speakers(f.val) <= speakers(f.train)  # today's validation: the training actors' dialogues
+    if validation == "speakers":  # each session validates once, in the fold after its own test fold
+        assert [f.val[0].meta["session"] for f in fs] == ["2", "3", "4", "5", "1"]
+
+
+def test_speaker_validation_refuses_speakers_across_groups_and_unknown_options(reg) -> None:
+    corpus = sessions_corpus()
+    shared = Corpus("toy", corpus.label_names, [dataclasses.replace(s, speaker="everyone") if s.meta["session"] == "2"
+                                                 or s.id.startswith("Ses3_d0") else s for s in corpus.samples])
+    cfg = DataConfig(protocol="iemocap6_loso", protocol_options={"validation": "speakers"})
+    with pytest.raises(DataError, match=r"speakers \['everyone'\] of session 2 also speak in other sessions"):
+        make_folds(shared, cfg, reg)
+    with pytest.raises(ConfigError, match=r"validation='actors'; expected one of \['dialogues', 'speakers'\]"):
+        make_folds(corpus, DataConfig(protocol="iemocap6_loso", protocol_options={"validation": "actors"}), reg)
+    with pytest.raises(DataError, match="needs at least 3 sessions"):
+        make_folds(sessions_corpus(2), cfg, reg)

@@ -36,16 +36,19 @@ def silent_audio(corpus: Any) -> list[str]:
 
 
 def collect_stats(dataset: str, root: str | None, protocol: str | None, options: dict[str, Any],
-                  decode: bool = False) -> dict[str, Any]:
+                  decode: bool = False, protocol_options: dict[str, Any] | None = None) -> dict[str, Any]:
     """Read the dataset leniently and describe its folds; ``decode`` also reads every audio file for silence."""
+    from ...config.build import build_part
     from ...run.experiment import fold_guardrails
     from ...plugins.host import get_registry
 
     reg = get_registry()
     corpus = load_corpus(dataset, root, options)
     proto_name = protocol or corpus.default_protocol
+    reg.protocol.get(proto_name, where="--protocol")
     try:
-        folds = reg.protocol.get(proto_name, where="--protocol")().folds(corpus)
+        folds = build_part("protocol", {"type": proto_name, **(protocol_options or {})}, reg,
+                           path="--protocol-option").folds(corpus)
     except DataError as err:  # still report what was read and every problem found
         folds, corpus.problems = [], [*corpus.problems, str(err)]
     out: dict[str, Any] = {"dataset": corpus.name, "source": corpus.source, "utterances": len(corpus.samples),
@@ -115,7 +118,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    stats = collect_stats(args.dataset, args.root, args.protocol, _options(args.option), args.decode)
+    stats = collect_stats(args.dataset, args.root, args.protocol, _options(args.option), args.decode,
+                          _options(args.protocol_option))
     if args.json:
         print_json(stats)
         return 1 if stats["problems"] else 0
@@ -166,6 +170,8 @@ def register(subparsers: Any) -> None:
     s.add_argument("--root", help="dataset root (file or folder); default $MER_DATA_ROOT/<dataset>")
     s.add_argument("--protocol", help="split protocol (default: the dataset's own)")
     s.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="dataset option")
+    s.add_argument("--protocol-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="protocol option, e.g. validation=speakers")
     s.add_argument("--decode", action="store_true", help="also decode every audio file and list the silent ones")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_stats)

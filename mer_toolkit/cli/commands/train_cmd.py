@@ -89,6 +89,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from ...config.build import check_section
+    from ...data.feature_norm import normalize_fold
     from ...data.loader import input_dims, make_loader
     from ...data.dataset_choice import select_dataset, set_root
     from ...run.experiment import load_corpus, make_folds
@@ -120,6 +121,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     fold = next((f for f in folds if f.name == fold_name), None if args.fold else folds[0])
     if fold is None:
         raise ConfigError(f"--fold '{args.fold}': dataset '{corpus.name}' has folds {[f.name for f in folds]}")
+    fold, _ = normalize_fold(fold, data_cfg.feature_norm, corpus)  # as the checkpoint's run saw its data
     samples = getattr(fold, args.split)
     dims = input_dims(samples)
     wrong = {m: (d, dims.get(m)) for m, d in spec.input_dims.items() if d is not None and dims.get(m) != d}

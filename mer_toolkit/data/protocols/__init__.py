@@ -13,6 +13,7 @@ def mer_register_parts(registry) -> None:  # noqa: ANN001 - the staged registry 
     registry.protocol.register("held_out_groups", "mer_toolkit.data.protocols.groups:HeldOutGroups")
     registry.protocol.register("iemocap4", "mer_toolkit.data.protocols.groups:IEMOCAP4")
     registry.protocol.register("iemocap6", "mer_toolkit.data.protocols.groups:IEMOCAP6")
+    registry.protocol.register("iemocap6_loso", "mer_toolkit.data.protocols.groups:IEMOCAP6Sessions")
     registry.protocol.register("official", "mer_toolkit.data.protocols.official:OfficialSplit")
     registry.protocol.register("random", "mer_toolkit.data.protocols.random_split:RandomSplit")
     registry.protocol.register("ravdess_si", "mer_toolkit.data.protocols.ravdess:RavdessSI")

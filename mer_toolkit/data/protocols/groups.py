@@ -1,7 +1,8 @@
 """Group-based protocols: leave-one-group-out (IEMOCAP's leave-one-session-out) and held-out groups.
 
-Validation is always carved from the training groups — whole dialogues, chosen by a seeded shuffle —
-so model selection never sees the test group.
+Validation always comes from the training groups, so model selection never sees the test group: whole
+dialogues chosen by a seeded shuffle, or (leave-one-group-out with ``validation: speakers``) every speaker of
+one training group, so that validation speakers are unseen in training as the test speakers are.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from ...errors import DataError
 from ..corpus import Corpus, Fold, Protocol
 from ..sample import Sample
 
-__all__ = ["carve_validation", "LeaveOneGroupOut", "HeldOutGroups", "IEMOCAP4", "IEMOCAP6"]
+__all__ = ["carve_validation", "LeaveOneGroupOut", "HeldOutGroups", "IEMOCAP4", "IEMOCAP6", "IEMOCAP6Sessions"]
+
+VALIDATION = ("dialogues", "speakers")
 
 
 def carve_validation(samples: list[Sample], fraction: float, seed: int) -> tuple[list[Sample], list[Sample]]:
@@ -37,24 +40,53 @@ def _groups(corpus: Corpus, key: str) -> dict[str, list[Sample]]:
 
 
 class LeaveOneGroupOut(Protocol):
-    """One fold per group value (e.g. session): that group is the test split, validation comes from the rest."""
+    """One fold per group value (e.g. session): that group is the test split, validation comes from the rest.
+
+    ``validation: dialogues`` carves ``val_fraction`` of the training groups' dialogues; ``validation: speakers``
+    holds out every speaker of one training group (the next group after the test one, in sorted order, so each
+    group validates once): a group's dialogues stay whole, and no validation speaker is a training speaker.
+    """
 
     name = "leave_one_group_out"
 
-    def __init__(self, group_key: str = "session", val_fraction: float = 0.1, seed: int = 0) -> None:
-        self.group_key, self.val_fraction, self.seed = group_key, val_fraction, seed
+    def __init__(self, group_key: str = "session", val_fraction: float = 0.1, seed: int = 0,
+                 validation: str = "dialogues") -> None:
+        if validation not in VALIDATION:
+            raise DataError(f"protocol '{self.name}': validation={validation!r}; expected one of {list(VALIDATION)}")
+        self.group_key, self.val_fraction, self.seed, self.validation = group_key, val_fraction, seed, validation
 
     def folds(self, corpus: Corpus) -> list[Fold]:
         groups = _groups(corpus, self.group_key)
-        if len(groups) < 2:
-            raise DataError(f"dataset '{corpus.name}': leave-one-{self.group_key}-out needs at least two "
-                            f"{self.group_key}s, found {sorted(groups)}")
+        need = 3 if self.validation == "speakers" else 2
+        if len(groups) < need:
+            raise DataError(f"dataset '{corpus.name}': leave-one-{self.group_key}-out with validation="
+                            f"{self.validation} needs at least {need} {self.group_key}s, found {sorted(groups)}")
+        order = sorted(groups)
         folds = []
-        for g in sorted(groups):
-            rest = [s for k, v in sorted(groups.items()) if k != g for s in v]
-            train, val = carve_validation(rest, self.val_fraction, self.seed)
+        for i, g in enumerate(order):
+            rest = [s for k in order if k != g for s in groups[k]]
+            if self.validation == "speakers":
+                train, val = self._speaker_validation(corpus, groups, rest, order[(i + 1) % len(order)])
+            else:
+                train, val = carve_validation(rest, self.val_fraction, self.seed)
             folds.append(Fold(f"{self.group_key}{g}", train, val, groups[g], protocol=self.name))
         return folds
+
+    def _speaker_validation(self, corpus: Corpus, groups: dict[str, list[Sample]], rest: list[Sample],
+                            held: str) -> tuple[list[Sample], list[Sample]]:
+        """(train, val): validation is every utterance of the speakers of group ``held``."""
+        anonymous = [s.id for s in rest if not s.speaker]
+        if anonymous:
+            raise DataError(f"protocol '{self.name}' with validation=speakers: {len(anonymous)} utterance(s) of "
+                            f"dataset '{corpus.name}' have no speaker (e.g. {anonymous[:3]}); use "
+                            "validation=dialogues")
+        speakers = {s.speaker for s in groups[held]}
+        shared = sorted(speakers & {s.speaker for k, v in groups.items() if k != held for s in v})
+        if shared:
+            raise DataError(f"protocol '{self.name}' with validation=speakers: speakers {shared[:5]} of "
+                            f"{self.group_key} {held} also speak in other {self.group_key}s of dataset "
+                            f"'{corpus.name}', so they cannot be held out of training")
+        return [s for s in rest if s.speaker not in speakers], [s for s in rest if s.speaker in speakers]
 
 
 class HeldOutGroups(Protocol):
@@ -85,6 +117,15 @@ class IEMOCAP4(LeaveOneGroupOut):
 
     name = "iemocap4"
     speaker_independent = True  # each session has its own two actors
+
+
+class IEMOCAP6Sessions(LeaveOneGroupOut):
+    """IEMOCAP 6-class leave-one-session-out over all five sessions (5 folds, each session tested once);
+    validation from the training sessions' dialogues, or (``validation: speakers``) one training session's
+    two actors."""
+
+    name = "iemocap6_loso"
+    speaker_independent = True
 
 
 class IEMOCAP6(HeldOutGroups):
