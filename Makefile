@@ -38,12 +38,18 @@ demo: $(STAMP)
 test: $(STAMP) system-deps
 	$(VENV)/bin/pytest -q -p no:cacheprovider -n 2 --dist worksteal --durations=15
 
-# Mutation testing of the modules that decide results ([tool.mutmut] in pyproject.toml); CPU-heavy, so niced.
+# Mutation testing of the modules that decide results ([tool.mutmut] in pyproject.toml, then in
+# plugins/drkf/pyproject.toml for ORL and the Fusion Encoder); CPU-heavy, so niced. The real-data tests find
+# ../shared/data through MER_SHARED_DATA (mutmut runs them from mutants/, one folder deeper).
+MUTMUT := OMP_NUM_THREADS=1 MER_SHARED_DATA=$(abspath ../shared/data) nice -n 10 $(abspath $(VENV))/bin/mutmut
+
 mutation: $(STAMP)
 	$(PIP) -e ".[mutation]"
-	rm -rf mutants
-	OMP_NUM_THREADS=1 nice -n 10 $(VENV)/bin/mutmut run --max-children 2
-	$(VENV)/bin/mutmut results
+	rm -rf mutants plugins/drkf/mutants
+	$(MUTMUT) run --max-children 2
+	$(MUTMUT) results
+	cd plugins/drkf && $(MUTMUT) run --max-children 2
+	cd plugins/drkf && $(MUTMUT) results
 
 # Builds the three wheels, runs twine check, installs them into a fresh venv and runs mer outside the repo.
 wheel-check: $(STAMP)
@@ -59,4 +65,4 @@ bench-quick: $(STAMP)
 	for m in $(MEASURES); do echo "== benchmarks/$$m.py"; $(PY) benchmarks/$$m.py --quick || exit 1; done
 
 clean:
-	rm -rf runs .pytest_cache mutants
+	rm -rf runs .pytest_cache mutants plugins/drkf/mutants
