@@ -69,8 +69,9 @@ def main() -> None:
     if len(results) == 2:
         (quiet, q_tests), (loaded, l_tests) = results["quiet"], results["loaded"]
         grown = sorted(((l_tests[t] - q_tests.get(t, 0.0), t) for t in l_tests), reverse=True)[:args.top]
-        print(f"slowed down most by the other process (seconds alone -> beside it): "
-              + "; ".join(f"{t} {q_tests.get(t, 0.0):.1f} -> {l_tests[t]:.1f}" for _, t in grown))
+        print("slowed down most by the other process (seconds alone -> beside it): "
+              + ("; ".join(f"{t} {q_tests.get(t, 0.0):.1f} -> {l_tests[t]:.1f}" for _, t in grown)
+                 or "no test took 0.5 s or more"))
         print(f"loaded / quiet = {loaded:.0f} s / {quiet:.0f} s = {loaded / quiet:.2f}")
 
 
