@@ -11,7 +11,7 @@ from mer_toolkit.cli.commands.data_cmd import collect_stats
 from mer_toolkit.config import resolve_config
 from mer_toolkit.data.corpus import Corpus, Fold
 from mer_toolkit.data.datasets.demo import make_demo
-from mer_toolkit.data.guardrails import check_fold
+from mer_toolkit.data.guardrails import check_fold, summarize_checks
 from mer_toolkit.data.sample import Sample
 from mer_toolkit.results.report import markdown_table, summarize
 from mer_toolkit.run.experiment import run_fold, run_settings, select_dataset
@@ -31,7 +31,14 @@ def test_clean_fold_and_each_violation() -> None:
     assert not shared["speaker_disjoint"] and "speaker(s) in both train and test" in shared["status"]
     assert check_fold(Fold("f", train, val, [utt(3, "a")]), speaker_independent=False)["status"] == "clean"
     on_test = check_fold(Fold("f", train, val, test, selection="test"), speaker_independent=False)
-    assert on_test["status"] == "model selection uses the test split"
+    assert on_test["status"] == "model selection uses the test split" and on_test["selection_not_test"] is False
+    both = check_fold(Fold("f", train, [*val, utt(0, "a")], test, selection="test"), speaker_independent=False)
+    assert both["status"] == "1 utterance(s) in both train/val (e.g. u0); model selection uses the test split"
+
+
+def test_summary_of_several_runs_names_each_distinct_violation_once() -> None:
+    assert summarize_checks(["clean", "clean"]) == "clean"
+    assert summarize_checks(["clean", "b", "a", "b"]) == "a | b"
 
 
 def test_iemocap_loso_is_clean_with_true_speakers_and_not_with_bare_letters(shared_data: Path) -> None:
