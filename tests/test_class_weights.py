@@ -50,7 +50,20 @@ def test_a_class_absent_from_training_counts_as_one() -> None:
 
 
 def test_balanced_without_counts_and_unknown_strings_are_errors() -> None:
-    with pytest.raises(ValueError, match="balanced needs the training label counts"):
+    with pytest.raises(ValueError, match=r"^class_weights: balanced needs the training label counts$"):
         CrossEntropy(3, "balanced")
     with pytest.raises(ValueError, match="class_weights must be a list of 3 numbers or 'balanced', got 'inverse'"):
         CrossEntropy(3, "inverse", class_counts=[1, 1, 1])
+
+
+def test_explicit_weights_label_smoothing_keywords_and_empty_batches() -> None:
+    loss = CrossEntropy(2, [1, 9], label_smoothing=0.1)
+    assert loss.class_weight.dtype == torch.float32 and loss.class_weight.tolist() == [1.0, 9.0]
+    logits, labels = torch.randn(5, 2, generator=torch.Generator().manual_seed(1)), torch.tensor([0, 1, 1, 0, 1])
+    expected = F.cross_entropy(logits, labels, weight=torch.tensor([1.0, 9.0]), label_smoothing=0.1)
+    assert torch.allclose(loss(logits=logits, labels=labels).terms["ce"], expected)
+    empty = loss(torch.zeros(0, 2), torch.zeros(0, dtype=torch.long)).terms
+    assert list(empty) == ["ce"] and empty["ce"].shape == () and float(empty["ce"]) == 0.0
+    assert torch.equal(CrossEntropy(3).class_weight, torch.ones(3))
+    with pytest.raises(ValueError, match=r"^class_weights has 3 values for 2 classes$"):
+        CrossEntropy(2, [1, 2, 3])
