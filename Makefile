@@ -49,12 +49,18 @@ test-lowest: system-deps
 	$(LOWEST_VENV)/bin/pytest -q -p no:cacheprovider -n 2 -m "not slow" tests/test_model_train.py tests/encoders \
 	  tests/test_api.py tests/test_checkpoints.py tests/test_metrics.py plugins
 
-# Mutation testing of the modules that decide results ([tool.mutmut] in pyproject.toml); CPU-heavy, so niced.
+# Mutation testing of the modules that decide results ([tool.mutmut] in pyproject.toml, then in
+# plugins/drkf/pyproject.toml for ORL and the Fusion Encoder); CPU-heavy, so niced. The real-data tests find
+# ../shared/data through MER_SHARED_DATA (mutmut runs them from mutants/, one folder deeper).
+MUTMUT := OMP_NUM_THREADS=1 MER_SHARED_DATA=$(abspath ../shared/data) nice -n 10 $(abspath $(VENV))/bin/mutmut
+
 mutation: $(STAMP)
 	$(PIP) -e ".[mutation]"
-	rm -rf mutants
-	OMP_NUM_THREADS=1 nice -n 10 $(VENV)/bin/mutmut run --max-children 2
-	$(VENV)/bin/mutmut results
+	rm -rf mutants plugins/drkf/mutants
+	$(MUTMUT) run --max-children 2
+	$(MUTMUT) results
+	cd plugins/drkf && $(MUTMUT) run --max-children 2
+	cd plugins/drkf && $(MUTMUT) results
 
 # The documentation site (mkdocs-material + mkdocstrings) from docs/ into site/, strict: a broken link,
 # a missing page or an API name that does not resolve fails the build.
@@ -81,4 +87,8 @@ bench-quick: $(STAMP)
 	for m in $(MEASURES); do echo "== benchmarks/$$m.py"; $(PY) benchmarks/$$m.py --quick || exit 1; done
 
 clean:
+<<<<<<< HEAD
 	rm -rf runs .pytest_cache mutants site $(LOWEST_VENV)
+=======
+	rm -rf runs .pytest_cache mutants plugins/drkf/mutants
+>>>>>>> issue-31

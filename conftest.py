@@ -11,7 +11,9 @@ import pytest
 from mer_toolkit.data.datasets.demo import make_demo
 from mer_toolkit.testing import accuracy_on, load_trained, train_tiny
 
-SHARED_DATA = Path(__file__).resolve().parent.parent / "shared" / "data"
+# ``$MER_SHARED_DATA`` or ``../shared/data`` next to the repository (a mutation run works in ``mutants/``, a level
+# deeper, so `make mutation` passes the folder on through the variable).
+SHARED_DATA = Path(os.environ.get("MER_SHARED_DATA") or Path(__file__).resolve().parent.parent / "shared" / "data")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -41,7 +43,7 @@ def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """``../shared/data`` next to the repository: absent, tests skip locally and fail under CI (``CI=true``)."""
+    """``$MER_SHARED_DATA`` or ``../shared/data``: absent, tests skip locally and fail under CI (``CI=true``)."""
     if not SHARED_DATA.is_dir():
         message = f"real dataset files not available: {SHARED_DATA} is absent"
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):

@@ -1,7 +1,9 @@
 """Restricted unpickling for dataset files: only builtin containers/scalars and plain numpy arrays.
 
 Pickles can run arbitrary code when loaded; the ERC feature and label pickles hold only dicts, lists,
-strings, numbers and numpy arrays, so everything else is refused with the offending name.
+strings, numbers and numpy arrays, so everything else is refused with the offending name. Python 2
+pickles (and protocol 0-2 ones written by Python 3) name builtins ``__builtin__.set``: such names are
+read as ``builtins`` ones and held to the same list.
 """
 
 from __future__ import annotations
@@ -27,11 +29,15 @@ ALLOWED: set[tuple[str, str]] = {
 }
 
 
+PY2_MODULES = {"__builtin__": "builtins"}  # Python 2 names (and Python 3 pickles of protocol < 3) of allowed modules
+
+
 class _Restricted(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
-        if (module, name) not in ALLOWED:
+        allowed = (PY2_MODULES.get(module, module), name)
+        if allowed not in ALLOWED:
             raise pickle.UnpicklingError(f"forbidden global {module}.{name}")
-        return super().find_class(module, name)
+        return super().find_class(*allowed)
 
 
 def load_pickle(path: str | Path) -> Any:

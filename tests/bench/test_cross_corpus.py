@@ -34,14 +34,34 @@ def test_labels_are_matched_by_name_and_map() -> None:
 
 
 def test_too_few_shared_labels_and_bad_maps_are_refused(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match="--label-map FILE"):
+    with pytest.raises(DataError, match=r"'b' has \['x', 'z'\]\. Give --label-map FILE mapping the test corpus's "
+                                        r"labels to the training corpus's$"):
         shared_labels(corpus("a", ["x", "y"]), corpus("b", ["x", "z"]), {})
     with pytest.raises(ConfigError, match=r"\['nope'\] are not labels of 'b'"):
         shared_labels(corpus("a", ["x", "y"]), corpus("b", ["x", "z"]), {"nope": "y"})
     bad = tmp_path / "map.yaml"
     bad.write_text("- angry\n- anger\n")
-    with pytest.raises(ConfigError, match="expected a mapping of label names"):
+    with pytest.raises(ConfigError, match=r"expected a mapping of label names .* got list: \['angry', 'anger'\]$"):
         read_label_map(str(bad))
+    bad.write_text("1: anger\n")
+    with pytest.raises(ConfigError, match=r"got dict: \{1: 'anger'\}$"):
+        read_label_map(str(bad))
+    with pytest.raises(ConfigError, match=r"^--label-map '\S+absent.yaml': cannot read it \(FileNotFoundError: .*\); "
+                                          r"expected a YAML or JSON mapping of test-corpus labels to training-corpus "
+                                          r"labels, e.g. \{angry: anger\}$"):
+        read_label_map(str(tmp_path / "absent.yaml"))
+
+
+def test_label_maps_read_from_yaml_and_json_case_blind(tmp_path: Path) -> None:
+    yaml_map, json_map = tmp_path / "m.yaml", tmp_path / "m.json"
+    yaml_map.write_text("Angry: Anger\nCalm: null\n")
+    json_map.write_text('{"Angry": "Anger", "Calm": null}')  # also valid YAML: JSON files are read as JSON
+    expected = {"angry": "anger", "calm": None}
+    assert read_label_map(str(yaml_map)) == expected and read_label_map(str(json_map)) == expected
+    json_map.write_text('{"Angry": "Anger",}')  # a trailing comma: YAML reads it, JSON does not
+    with pytest.raises(ConfigError, match=r"cannot read it \(JSONDecodeError: "):
+        read_label_map(str(json_map))
+    assert read_label_map(None) == {} and read_label_map("") == {}
 
 
 def other_demo(**options) -> Corpus:

@@ -21,12 +21,21 @@ def epoch_rows(run_dir: Path) -> list[dict]:
     return [json.loads(line) for line in (run_dir / "log.jsonl").read_text().splitlines()]
 
 
-def test_tensorboard_events_hold_every_loss_term_and_metric(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def tracked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """One DRKF cell tracked to TensorBoard and to an MLflow SQLite store at once (both read the same epochs)."""
     pytest.importorskip("tensorboard")
+    pytest.importorskip("mlflow")
+    out = tmp_path_factory.mktemp("tracked")
+    uri = f"sqlite:///{out / 'mlflow.db'}"
+    assert main([*ARGS, "--out", str(out / "b"), "--tensorboard", "--mlflow", uri]) == 0
+    return out / "b", uri
+
+
+def test_tensorboard_events_hold_every_loss_term_and_metric(tracked: tuple[Path, str]) -> None:
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    assert main([*ARGS, "--out", str(tmp_path), "--tensorboard"]) == 0
-    (rec,) = read_records(tmp_path / "results.jsonl")
+    (rec,) = read_records(tracked[0] / "results.jsonl")
     rows = epoch_rows(Path(rec["run_dir"]))
     acc = EventAccumulator(str(Path(rec["run_dir"]) / "tensorboard"))
     acc.Reload()
@@ -40,14 +49,10 @@ def test_tensorboard_events_hold_every_loss_term_and_metric(tmp_path: Path) -> N
         assert [e.value for e in events] == pytest.approx([r[section][key] for r in rows], rel=1e-6)
 
 
-@pytest.mark.parametrize("store", ["sqlite", "file"])
-def test_mlflow_run_per_cell_with_epoch_metrics(tmp_path: Path, store: str) -> None:
-    pytest.importorskip("mlflow")
+def assert_mlflow_run_per_cell(out: Path, uri: str) -> None:
     from mlflow.tracking import MlflowClient
 
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}" if store == "sqlite" else (tmp_path / "mlruns").as_uri()
-    assert main([*ARGS, "--out", str(tmp_path / "b"), "--mlflow", uri]) == 0
-    (rec,) = read_records(tmp_path / "b" / "results.jsonl")
+    (rec,) = read_records(out / "results.jsonl")
     rows = epoch_rows(Path(rec["run_dir"]))
     client = MlflowClient(tracking_uri=uri)
     exp = client.get_experiment_by_name("demo")
@@ -58,6 +63,17 @@ def test_mlflow_run_per_cell_with_epoch_metrics(tmp_path: Path, store: str) -> N
     assert [m.step for m in history] == [1, 2]
     assert [m.value for m in history] == pytest.approx([r["val"]["wf1"] for r in rows])
     assert len(client.get_metric_history(run.info.run_id, "train/loss")) == 2
+
+
+def test_mlflow_run_per_cell_with_epoch_metrics_in_sqlite(tracked: tuple[Path, str]) -> None:
+    assert_mlflow_run_per_cell(*tracked)
+
+
+def test_mlflow_run_per_cell_with_epoch_metrics_in_files(tmp_path: Path) -> None:
+    pytest.importorskip("mlflow")
+    uri = (tmp_path / "mlruns").as_uri()
+    assert main([*ARGS, "--out", str(tmp_path / "b"), "--mlflow", uri]) == 0
+    assert_mlflow_run_per_cell(tmp_path / "b", uri)
 
 
 def test_tracking_does_not_change_the_config_hash() -> None:

@@ -59,17 +59,46 @@ def test_every_model_handles_utterances_without_audio(name: str) -> None:
 
 
 @pytest.fixture
-def meld_copy(tmp_path: Path) -> Path:
-    """The MELD fixture with one clip deleted and one clip replaced by silence."""
-    if shutil.which("ffmpeg") is None:
-        pytest.skip("ffmpeg is not installed: MELD clips are mp4")
+def meld_missing_clip(tmp_path: Path) -> Path:
+    """The MELD fixture with one clip deleted (no decoding: ffmpeg is not needed)."""
     root = tmp_path / "meld"
     shutil.copytree(REPO / "tests" / "fixtures" / "meld_raw", root)
     (root / "dev_splits_complete" / "dia1_utt2.mp4").unlink()
-    silent = root / "train_splits" / "dia0_utt1.mp4"
+    return root
+
+
+@pytest.fixture
+def meld_copy(meld_missing_clip: Path) -> Path:
+    """The MELD fixture with one clip deleted and one clip replaced by silence."""
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg is not installed: MELD clips are mp4")
+    silent = meld_missing_clip / "train_splits" / "dia0_utt1.mp4"
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono",
                     "-t", "1", "-c:a", "aac", str(silent)], check=True)
-    return root
+    return meld_missing_clip
+
+
+def test_one_missing_meld_clip_removes_audio_from_that_utterance_only(meld_missing_clip: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reader, stats and loader without ffmpeg: clips are "decoded" to a tone named by their path."""
+    from mer_toolkit.cli.commands.data_cmd import collect_stats
+    from mer_toolkit.data import loader
+    from mer_toolkit.data.sample import Waveform
+
+    corpus = fresh_registry().dataset.get("meld")(root=str(meld_missing_clip))
+    assert corpus.absent() == {"audio": ["val_dia1_utt2"]} and len(corpus.samples) == 18
+    assert all(Path(s.modalities["audio"]).is_file() for s in corpus.samples if s.id != "val_dia1_utt2")
+    stats = collect_stats("meld", str(meld_missing_clip), None, {})
+    assert stats["absent"] == {"audio": ["val_dia1_utt2"]} and stats["problems"] == []
+
+    def tone(path: str, sample_rate: int | None = 16000, max_seconds: float | None = None) -> Waveform:
+        return Waveform(torch.sin(torch.arange(1600.0) * (1 + len(path) % 7) / 10), sample_rate or 16000)
+
+    monkeypatch.setattr(loader, "load_waveform", tone)
+    monkeypatch.setenv("PATH", "")  # nothing may reach for ffmpeg
+    batch = next(iter(loader.make_loader(corpus.samples, 18, shuffle=False, audio=corpus.audio_modalities)))
+    assert [i for i, has in zip(batch.ids, batch.present["audio"].tolist()) if not has] == ["val_dia1_utt2"]
+    assert batch.masks["audio"][batch.present["audio"]].any(1).all()
 
 
 def test_meld_copy_lists_missing_and_silent_clips_by_id(meld_copy: Path) -> None:

@@ -154,3 +154,27 @@ def test_data_features_in_a_config_replace_modalities(reg, cache: Path, tmp_path
     assert set(loaded.info["feature_cache"]) == {"text", "audio"}
     with pytest.raises(ConfigError, match="data.features must map"):
         apply_features(loaded, ["minilm"], reg)
+
+
+@pytest.mark.parametrize("encoder,option,values", [
+    ({"type": "fbank", "n_mels": 20}, "pool", ["none", "mean", "stats"]),
+    ({"type": "mfcc"}, "pool", ["none", "mean", "stats"]),
+    ({"type": "hf_text"}, "pooling", ["mean", "cls", "none"]),
+])
+def test_fingerprint_differs_per_pooling(reg, tmp_path: Path, tiny_text: Path, encoder: dict, option: str,
+                                         values: list[str]) -> None:
+    """Two poolings of one encoder never share a cache entry (each gives features of another shape)."""
+    corpus = make_corpus(tmp_path, n=3)
+    node = {**encoder, "path": str(tiny_text)} if encoder["type"] == "hf_text" else dict(encoder)
+    modality = features.input_modality(node, reg)
+    prints = {features.fingerprint({**node, option: v}, reg, corpus, modality) for v in values}
+    assert len(prints) == len(values)
+    assert features.fingerprint({**node, option: values[0]}, reg, corpus, modality) in prints  # deterministic
+
+
+def test_two_poolings_extract_into_two_entries(reg, cache: Path, tmp_path: Path) -> None:
+    corpus = make_corpus(tmp_path, n=3)
+    frames = extract(corpus, "audio", {"type": "fbank", "n_mels": 20, "pool": "none"}, reg)
+    stats = extract(corpus, "audio", {"type": "fbank", "n_mels": 20, "pool": "stats"}, reg)
+    assert not stats.hit and stats.path != frames.path
+    assert (frames.pooled, frames.dim) == (False, 20) and (stats.pooled, stats.dim) == (True, 40)

@@ -56,6 +56,9 @@ def test_ed_pairs_are_mismatched_and_cover_every_pair_or_k_per_utterance() -> No
     assert not (i == j).any() and torch.equal(torch.bincount(i), torch.full((6,), 3))
     assert all(len(set(j[i == u].tolist())) == 3 for u in range(6))
     assert mismatched_pairs(1, "all")[0].numel() == 0
+    two = mismatched_pairs(2, 5)  # K above B - 1 is cut to B - 1: each utterance pairs with the other once
+    assert two[0].tolist() == [0, 1] and two[1].tolist() == [1, 0]
+    assert sorted(zip(*(x.tolist() for x in mismatched_pairs(2, "all")))) == [(0, 1), (1, 0)]
 
 
 def test_ed_targets_mark_same_emotion_and_drop_unlabelled() -> None:
@@ -147,6 +150,16 @@ def test_ntxent_forms_match_their_definitions() -> None:
     assert torch.allclose(simclr_ntxent(a, b, tau), F.cross_entropy(sim, target), atol=1e-5)
     cross = F.normalize(a, dim=1) @ F.normalize(b, dim=1).T / tau
     assert torch.allclose(cross_ntxent(a, b, tau), F.cross_entropy(cross, torch.arange(5)), atol=1e-5)
+
+
+def test_two_rows_are_enough_for_every_orl_term_and_none_is_empty() -> None:
+    """Two utterances already give each contrastive term a negative; fewer give zero terms (not NaN)."""
+    torch.manual_seed(7)
+    a, b, tau = torch.randn(2, 4), torch.randn(2, 4), torch.tensor(0.5)
+    assert float(simclr_ntxent(a, b, tau)) > 0 and float(cross_ntxent(a, b, tau)) > 0
+    for term in (simclr_ntxent(a[:1], b[:1], tau), cross_ntxent(a[:1], b[:1], tau),
+                 class_kl(torch.zeros(0, 3), torch.zeros(0, 3))):
+        assert term.shape == () and float(term) == 0.0
 
 
 # -- Fusion Encoder --------------------------------------------------------------------------
