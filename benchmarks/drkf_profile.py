@@ -45,8 +45,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20, help="training steps profiled (after 3 warm-up steps)")
     parser.add_argument("--no-ed", action="store_true", help="switch ED off (the FE then sees the batch only)")
     parser.add_argument("--rows", type=int, default=15, help="operators listed")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override")
     args = parser.parse_args()
-    overrides = ["model.fusion.ed=false"] if args.no_ed else []
+    overrides = [*(["model.fusion.ed=false"] if args.no_ed else []), *args.set]
     model, trainer, loader, _ = demo_cell(args.model, overrides=overrides)
     for name, enc in model.encoders.items():
         mark(enc, f"encoder.{name}")

@@ -177,11 +177,11 @@ class FusionEncoder(nn.Module):
 
     def encode(self, feats: dict[str, torch.Tensor], masks: dict[str, torch.Tensor]
                ) -> tuple[torch.Tensor, torch.Tensor | None, list[tuple[str, int, int]]]:
-        """CLS outputs, the last layer's CLS attention row and the stream spans."""
+        """CLS outputs, the last layer's CLS attention row (in evaluation mode; None in training) and the spans."""
         x, pad, spans = self.tokens(feats, masks)
         weights = None
-        for k, layer in enumerate(self.layers):
-            x, weights = layer(x, pad, want_weights=k == len(self.layers) - 1)
+        for k, layer in enumerate(self.layers):  # attention maps only for evaluation's modality_attention
+            x, weights = layer(x, pad, want_weights=not self.training and k == len(self.layers) - 1)
         return x[:, 0], (weights[:, 0] if weights is not None else None), spans
 
     def mismatched(self, feats: dict[str, torch.Tensor], masks: dict[str, torch.Tensor], i: torch.Tensor,

@@ -9,7 +9,8 @@ before it (fine-tuned encoders, or the feature projection in frozen mode). Losse
 classifier gives the two views, gradients to both) and ``ce_m`` (that classifier's cross-entropy on the raw view, on
 detached inputs so it trains the classifier only); across modalities ``nce_inter`` (NT-Xent between
 the projected raw vectors of the same utterance). One learnable temperature sigmoid(θ), θ = 1 at
-start, floored at ``min_temperature``, serves every NT-Xent term. In evaluation mode ORL only passes the
+start, floored at ``min_temperature``, serves every NT-Xent term (cosine similarities over the batch, as the
+reference's ``nt_xent_loss`` / ``modal_nt_xent_loss``). In evaluation mode ORL only passes the
 raw streams on: its auto-encoders and terms are not computed, since nothing at inference uses them.
 """
 
@@ -19,7 +20,6 @@ import itertools
 
 import torch
 import torch.nn.functional as F
-from pytorch_metric_learning.losses import NTXentLoss
 from torch import nn
 
 from mer_toolkit.data.sample import Batch
@@ -71,16 +71,19 @@ def simclr_ntxent(a: torch.Tensor, b: torch.Tensor, temperature: torch.Tensor) -
     """SimCLR NT-Xent over the 2B views: a_k and b_k are positives, every other view a negative."""
     if a.shape[0] < 2:
         return a.new_zeros(())
-    ids = torch.arange(a.shape[0], device=a.device)
-    return NTXentLoss(temperature=temperature)(torch.cat([a, b]).float(), torch.cat([ids, ids]))
+    n = a.shape[0]
+    z = F.normalize(torch.cat([a, b]).float(), dim=1)
+    sim = (z @ z.T / temperature).masked_fill(torch.eye(2 * n, dtype=torch.bool, device=z.device), float("-inf"))
+    target = torch.cat([torch.arange(n, 2 * n), torch.arange(n)]).to(z.device)
+    return F.cross_entropy(sim, target)
 
 
 def cross_ntxent(a: torch.Tensor, b: torch.Tensor, temperature: torch.Tensor) -> torch.Tensor:
     """NT-Xent from a to b only (the reference's inter-modal form): row k of a must pick b_k among all b."""
     if a.shape[0] < 2:
         return a.new_zeros(())
-    ids = torch.arange(a.shape[0], device=a.device)
-    return NTXentLoss(temperature=temperature)(a.float(), ids, ref_emb=b.float(), ref_labels=ids.clone())
+    sim = F.normalize(a.float(), dim=1) @ F.normalize(b.float(), dim=1).T / temperature
+    return F.cross_entropy(sim, torch.arange(a.shape[0], device=a.device))
 
 
 def class_kl(raw_logits: torch.Tensor, aug_logits: torch.Tensor) -> torch.Tensor:

@@ -342,6 +342,27 @@ def test_drkf_frames_is_drkf_with_only_more_dropout(registry) -> None:
     assert {layer.drop.p for layer in model.fusion.layers} == {0.3} and model.fusion.embeddings.drop.p == 0.3
 
 
+def test_end_to_end_config_is_the_references_training_setup(registry) -> None:
+    cfg = resolve_config("drkf-e2e", registry, [])
+    train, fusion = cfg.data["train"], cfg.data["model"]["fusion"]
+    assert cfg.data["data"]["batch_size"] == 4 and fusion["ed_pairs"] == "all"  # 12 mismatched pairs per batch
+    assert {k: train[k] for k in ("epochs", "optimizer", "lr", "weight_decay", "grad_clip", "patience", "amp")} == {
+        "epochs": 100, "optimizer": "adam", "lr": 1e-5, "weight_decay": 0.0, "grad_clip": None, "patience": None,
+        "amp": "off"}
+    assert cfg.data["model"]["encoders"]["audio"]["max_seconds"] == 25
+    assert fusion["max_len"] * 0.02 >= 25  # 25 s of 50-Hz wav2vec2 frames reach the FE untruncated
+    assert (fusion["dim"], fusion["layers"], fusion["heads"], fusion["ffn"]) == (1024, 6, 8, 4096)
+
+
+@pytest.mark.parametrize("name,zeroed", [("drkf-no-kl", "kl"), ("drkf-kl-classifiers", "ce")])
+def test_loss_weight_ablations_zero_exactly_their_terms(name: str, zeroed: str, registry) -> None:
+    batch = make_tiny_batch("sequence")
+    full, ablated = build(registry, "drkf", batch, SMALL), build(registry, name, batch, SMALL)
+    changed = {k for k, v in ablated.loss_weights.items() if v != full.loss_weights[k]}
+    assert changed == {f"interaction.{zeroed}_text", f"interaction.{zeroed}_audio"}
+    assert all(ablated.loss_weights[k] == 0.0 for k in changed)
+
+
 def test_drkf_learns_demo(registry, tmp_path: Path) -> None:
     # a smaller demo and two ORL blocks keep this under 15 s on 2 cores; the full config reaches about 77 %
     rec = train_tiny("drkf", tmp_path, epochs=6, registry=registry, overrides=[
