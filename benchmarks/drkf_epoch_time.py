@@ -31,11 +31,12 @@ def iemocap_sized(quick: bool) -> None:
     stats = trainer.train_epoch(loader, 2, 0, len(loader), 0)
     per_epoch = stats["seconds"] * 5810 / n
     print(f"DRKF epoch on {n} utterances: {stats['seconds']:.2f} s (loader wait {stats['loader_wait_fraction']:.1%})")
-    print(f"DRKF epoch time for 5810 utterances: {per_epoch:.2f} s (target <= 10 s: {'met' if per_epoch <= 10 else 'MISSED'})")
+    verdict = "met" if per_epoch <= 10 else "MISSED"
+    print(f"DRKF epoch time for 5810 utterances: {per_epoch:.2f} s (target <= 10 s: {verdict})")
 
 
 def eval_seconds(model: torch.nn.Module, loader, orl_views: bool) -> float:  # noqa: ANN001
-    """One evaluation pass; ``orl_views`` puts ORL (it has no dropout) in training mode so that it computes its views."""
+    """One evaluation pass; ``orl_views`` puts ORL (no dropout) in training mode so that it computes its views."""
     model.eval()
     if orl_views:
         model.interaction.train()

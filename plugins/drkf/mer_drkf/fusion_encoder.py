@@ -155,9 +155,9 @@ class FusionEncoder(nn.Module):
     def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any, **kwargs: Any) -> None:
         """Refuse, with a clear message, a checkpoint of the earlier layout (learnable CLS/SEP, segment ids)."""
         if f"{prefix}embeddings.segment.weight" in state_dict:
-            raise RunError("this checkpoint holds a DRKF Fusion Encoder of an earlier layout (learnable [CLS]/[SEP], "
-                           "per-modality segment ids, positions restarting per segment) that the plugin no longer "
-                           "builds; retrain the model with this version of mer-drkf")
+            raise RunError("this checkpoint holds a DRKF Fusion Encoder of the layout before mer-drkf 0.2 (learnable "
+                           "[CLS]/[SEP], per-modality segment ids, positions restarting per segment), which mer-drkf "
+                           "0.2 replaced by the reference's; retrain the model with this version of mer-drkf")
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def tokens(self, feats: dict[str, torch.Tensor], masks: dict[str, torch.Tensor]

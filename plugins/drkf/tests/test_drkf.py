@@ -163,7 +163,8 @@ def test_fusion_encoder_tokens_are_zero_markers_type_zero_and_continuous_positio
         emb.position.weight.copy_(torch.arange(emb.position.num_embeddings).float().unsqueeze(1).repeat(1, 4))
         emb.token_type.weight.fill_(0.5)
     feats = {"audio": torch.full((2, 3, 4), 100.0), "text": torch.full((2, 2, 4), 1000.0)}
-    masks = {"audio": torch.tensor([[True, True, True], [True, False, False]]), "text": torch.ones(2, 2, dtype=torch.bool)}
+    masks = {"audio": torch.tensor([[True, True, True], [True, False, False]]),
+             "text": torch.ones(2, 2, dtype=torch.bool)}
     fe.proj = torch.nn.ModuleDict({m: torch.nn.Identity() for m in feats})
     x, pad, _ = fe.tokens(feats, masks)
     content = torch.tensor([0, 100, 100, 100, 0, 1000, 1000, 0]).float()  # [CLS] a a a [SEP] t t [SEP]: zero markers
@@ -192,7 +193,7 @@ def test_old_fusion_encoder_checkpoint_is_refused_clearly(registry) -> None:
     model = build(registry, "drkf", batch, SMALL)
     state = model.state_dict()
     state["fusion.embeddings.segment.weight"] = torch.zeros(3, 16)
-    with pytest.raises(RunError, match="earlier layout.*retrain"):
+    with pytest.raises(RunError, match="layout before mer-drkf 0.2.*retrain"):
         model.load_state_dict(state)
 
 
