@@ -83,3 +83,24 @@ def machine() -> str:
         pass
     gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU"
     return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, {gpu}"
+
+
+def demo_cell(model: str, seed: int = 1, threads: int = 1, overrides: list[str] | None = None):  # noqa: ANN201
+    """Model, trainer and train/val loaders of a ``mer bench --dataset demo`` cell, built as the bench builds them."""
+    from mer_toolkit.config import resolve_config
+    from mer_toolkit.data.dataset_choice import select_dataset
+    from mer_toolkit.data.loader import make_loader
+    from mer_toolkit.run.experiment import build_model, data_spec, load_corpus, make_folds, run_settings
+    from mer_toolkit.run.trainer import Trainer, set_seed
+
+    cfg = resolve_config(model, registry(), [f"train.threads={threads}", "train.device=cpu", *(overrides or [])])
+    cfg = select_dataset(cfg, "demo", registry=registry())
+    settings = run_settings(cfg, seed)
+    corpus = load_corpus(settings.data, registry())
+    fold = make_folds(corpus, settings.data, registry())[0]
+    set_seed(seed, settings.train.deterministic)
+    net = build_model(cfg, data_spec(corpus, fold), registry())
+    trainer = Trainer(net, settings.train, label_names=list(corpus.label_names))
+    size = settings.data.batch_size
+    return (net, trainer, make_loader(fold.train, size, shuffle=True, seed=seed),
+            make_loader(fold.val, size, shuffle=False))

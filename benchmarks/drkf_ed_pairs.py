@@ -1,8 +1,9 @@
 """DRKF's ED cost: batched mismatched pairs vs the reference's pair loop, and a training step with vs without ED.
 
-The reference (PANPANKK/DRKF, train.py) builds every pair (audio_i, text_j), i ≠ j, in a Python loop and
-runs the Fusion Encoder on all B(B−1) of them; here the pairs are index vectors and the mismatched
-inputs join the batch's own in one FE call, with K sampled partners per utterance by default.
+The reference (train.py of the authors' repository cited in plugins/drkf/README.md) builds every pair
+(audio_i, text_j), i ≠ j, in a Python loop and runs the Fusion Encoder on all B(B−1) of them; here the
+pairs are index vectors and the mismatched inputs join the batch's own in one FE call, with K sampled
+partners per utterance by default.
 Targets: batched ED (default K) ≥ 20× faster than the reference's loop at batch 32; a DRKF training
 step with ED ≤ 2.5× the step without. Inputs are sequences shaped like the cached real features
 (MiniLM token states, 384-d, up to 24 tokens; log-mel frames, 80-d, up to 24 steps).

@@ -329,3 +329,27 @@ def test_set_seed_asks_for_deterministic_kernels_without_importing_inductor() ->
             "import torch._inductor.config as c\nset_seed(3)\nassert c.deterministic\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_parameters_a_part_lists_in_no_weight_decay_are_not_decayed(mer_registry) -> None:
+    from mer_toolkit.config.sections import TrainConfig
+    from mer_toolkit.errors import PluginError
+    from mer_toolkit.run.trainer import Trainer
+
+    model = ComposedModel.from_spec(MODEL, SPEC, mer_registry)
+    fusion = model.fusion
+    fusion.scale = nn.Parameter(torch.tensor(1.0))
+    fusion.no_weight_decay = ("scale",)
+    for lr in (None, 1e-5):  # with and without an encoder group
+        trainer = Trainer(model, TrainConfig(lr=1e-2, weight_decay=0.5, encoder_lr=lr, device="cpu"),
+                          label_names=["a", "b", "c", "d"])
+        exempt = [g for g in trainer.optimizer.param_groups if g["weight_decay"] == 0.0]
+        assert [[id(p) for p in g["params"]] for g in exempt] == [[id(fusion.scale)]]
+        assert all(g["weight_decay"] == 0.5 for g in trainer.optimizer.param_groups if g not in exempt)
+    trainer.optimizer.zero_grad()
+    model.fusion.scale.grad = torch.zeros(())
+    trainer.optimizer.step()  # no gradient: only weight decay could move it
+    assert float(fusion.scale.detach()) == 1.0
+    fusion.no_weight_decay = ("nothing",)
+    with pytest.raises(PluginError, match="'nothing' in no_weight_decay"):
+        Trainer(model, TrainConfig(device="cpu"), label_names=["a", "b", "c", "d"])

@@ -12,7 +12,9 @@ Every kind has one calling convention (checked when a ``ComposedModel`` is built
 
 Any forward may instead return a ``PartOutput`` carrying named auxiliary losses (unweighted; the
 model weights them from YAML, defaults from the part's ``default_loss_weights``) and extras.
-A part that emits losses lists their names in ``term_names``.
+A part that emits losses lists their names in ``term_names``. A part may list parameter names (as its
+own ``named_parameters()`` gives them) in ``no_weight_decay``: the trainer puts those in a parameter group
+with weight decay 0 (e.g. a learnable temperature, which decay would pull toward 0.5).
 """
 
 from __future__ import annotations

@@ -23,13 +23,13 @@ from torch.utils.data import DataLoader
 
 from .. import __version__
 from .distributed import dist_info, resolve_device
-from ..errors import ConfigError, RunError
+from ..errors import ConfigError, PluginError, RunError
 from ..config.metrics import is_better
 from .metrics import compute_metrics
 from ..components.model import ComposedModel
 from ..config.sections import TrainConfig
 
-__all__ = ["set_seed", "Trainer", "FitResult", "save_checkpoint", "load_checkpoint"]
+__all__ = ["set_seed", "Trainer", "FitResult", "save_checkpoint", "load_checkpoint", "no_weight_decay_names"]
 
 
 def set_seed(seed: int, deterministic: bool = True) -> None:
@@ -43,6 +43,20 @@ def set_seed(seed: int, deterministic: bool = True) -> None:
             torch.use_deterministic_algorithms(True, warn_only=True)
         else:  # the same kernel flag without importing TorchInductor (seconds on a run's first cell; never used)
             torch._C._set_deterministic_algorithms(True, warn_only=True)
+
+
+def no_weight_decay_names(model: torch.nn.Module) -> set[str]:
+    """Full names of the parameters that a part exempts from weight decay through its ``no_weight_decay``."""
+    names, params = set(), dict(model.named_parameters())
+    for prefix, module in model.named_modules():
+        for name in getattr(module, "no_weight_decay", ()):
+            full = f"{prefix}.{name}" if prefix else name
+            if full not in params:
+                raise PluginError(f"part {type(module).__name__} ('{prefix}') lists '{name}' in no_weight_decay, "
+                                  "but it has no parameter of that name; list names as "
+                                  "named_parameters() gives them relative to the part")
+            names.add(full)
+    return names
 
 
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
@@ -116,16 +130,18 @@ class Trainer:
     @staticmethod
     def _param_groups(model: torch.nn.Module, cfg: TrainConfig) -> list[dict[str, Any]]:
         """One group at ``lr``, or with ``encoder_lr`` a second one for the encoders (pretrained blocks
-        fine-tuned next to freshly initialised fusion and heads want a smaller step)."""
+        fine-tuned next to freshly initialised fusion and heads want a smaller step); parameters a part
+        lists in ``no_weight_decay`` go to a copy of their group with weight decay 0."""
         rate = cfg.encoder_lr
         if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float)) or not rate > 0):
             raise ConfigError(f"train.encoder_lr must be a positive number or null, got {rate!r}")
+        exempt = no_weight_decay_names(model)
         named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-        if rate is None:
-            return [{"params": [p for _, p in named], "base_lr": cfg.lr}]
-        encoder = [p for n, p in named if n.startswith("encoders.")]
-        rest = [p for n, p in named if not n.startswith("encoders.")]
-        groups = ({"params": rest, "base_lr": cfg.lr}, {"params": encoder, "base_lr": float(rate)})
+        groups = []
+        for is_encoder, lr in ((False, cfg.lr), (True, float(rate) if rate is not None else cfg.lr)):
+            members = [(n, p) for n, p in named if (rate is not None and n.startswith("encoders.")) == is_encoder]
+            groups.append({"params": [p for n, p in members if n not in exempt], "base_lr": lr})
+            groups.append({"params": [p for n, p in members if n in exempt], "base_lr": lr, "weight_decay": 0.0})
         return [g for g in groups if g["params"]]
 
     # -- schedule ------------------------------------------------------------------------------

@@ -1,9 +1,12 @@
 """KF (DRKF, arXiv 2508.01644): the Fusion Encoder over ``[CLS] audio [SEP] text [SEP]`` and its ED task.
 
-The Fusion Encoder (FE) is a randomly initialised BERT-style encoder over the raw encoder sequences of
-every modality. Its embedding block follows BERT: content + position + segment embeddings (std-0.02
-init), then LayerNorm and dropout; positions restart in every segment so padding never shifts them,
-and a key-padding mask keeps padded steps out of every attention. The CLS output is the fused vector.
+The Fusion Encoder (FE) is a randomly initialised BERT encoder over the raw encoder sequences of every
+modality, built as the reference builds it (``BertModel(config)`` on ``inputs_embeds``): ``[CLS]`` and
+``[SEP]`` are zero vectors, every token gets token type 0 and one continuous position, then LayerNorm and
+dropout; post-norm layers whose only FFN dropout follows the output projection; every linear and
+embedding weight of that body drawn from N(0, 0.02) with zero biases (BERT's init). One fix: a
+key-padding mask keeps padded steps out of every attention, and positions count valid tokens only, so
+an utterance's output does not depend on how much its batch pads it. The CLS output is the fused vector.
 
 ED (Emotion Discrimination), as the reference trains it: the FE is also run on *mismatched* inputs,
 the first modality (audio) of utterance i with the other modalities of utterance j ≠ i, and a 2-way
@@ -14,13 +17,15 @@ samples K partners per utterance.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mer_toolkit.api import Batch, PartOutput
+from mer_toolkit.api import Batch, PartOutput, RunError
 
-__all__ = ["AttentionLayer", "FusionEmbeddings", "FusionEncoder", "mismatched_pairs", "pair_targets"]
+__all__ = ["AttentionLayer", "FusionEmbeddings", "FusionEncoder", "bert_init", "mismatched_pairs", "pair_targets"]
 
 MODALITY_ORDER = ("audio", "text", "video", "visual")
 ED_WEIGHTING = ("none", "balanced")
@@ -55,37 +60,39 @@ def pair_targets(labels: torch.Tensor, i: torch.Tensor, j: torch.Tensor) -> tupl
 
 
 class FusionEmbeddings(nn.Module):
-    """BERT's embedding block for feature tokens: content + position + segment, LayerNorm, dropout."""
+    """BERT's embedding block on feature tokens: content + position + token type 0, LayerNorm, dropout.
 
-    def __init__(self, dim: int, segments: int, max_len: int, dropout: float) -> None:
+    ``[CLS]`` and ``[SEP]`` enter as zero vectors (not learnable), as the reference builds them.
+    """
+
+    def __init__(self, dim: int, max_positions: int, dropout: float) -> None:
         super().__init__()
-        self.cls = nn.Parameter(torch.zeros(1, 1, dim))
-        self.sep = nn.Parameter(torch.zeros(1, 1, dim))
-        self.segment = nn.Embedding(segments, dim)
-        self.position = nn.Embedding(max_len + 1, dim)
-        for p in (self.cls, self.sep, self.segment.weight, self.position.weight):
-            nn.init.normal_(p, std=0.02)
+        self.position = nn.Embedding(max_positions, dim)
+        self.token_type = nn.Embedding(1, dim)
         self.norm = nn.LayerNorm(dim, eps=1e-12)
         self.drop = nn.Dropout(dropout)
 
-    def forward(self, segments: list[torch.Tensor]) -> torch.Tensor:
-        """``[CLS] s1 [SEP] s2 [SEP] ...`` from projected segments ``[B, T_k, dim]``; positions restart per segment."""
-        b = segments[0].shape[0]
-        sep_pos = self.position.weight[-1]  # a reserved position, so padding never moves a [SEP]
-        parts = [self.cls.expand(b, 1, -1) + self.segment.weight[0] + self.position.weight[0]]
-        for k, x in enumerate(segments, start=1):
-            pos = self.position(torch.arange(x.shape[1], device=x.device))
-            parts += [x + pos + self.segment.weight[k], self.sep.expand(b, 1, -1) + sep_pos + self.segment.weight[k]]
-        return self.drop(self.norm(torch.cat(parts, dim=1)))
+    def forward(self, segments: list[torch.Tensor], valid: torch.Tensor) -> torch.Tensor:
+        """``[CLS] s1 [SEP] s2 [SEP] ...`` from projected segments ``[B, T_k, dim]``; ``valid`` ``[B, L]`` marks
+        real tokens, whose positions run 0, 1, 2, ... over the whole sequence (padding takes none)."""
+        b, dim = segments[0].shape[0], segments[0].shape[-1]
+        marker = segments[0].new_zeros(b, 1, dim)
+        parts = [marker]
+        for x in segments:
+            parts += [x, marker]
+        pos = (valid.long().cumsum(dim=1) - 1).clamp_min(0)
+        x = torch.cat(parts, dim=1) + self.position(pos) + self.token_type.weight[0]
+        return self.drop(self.norm(x))
 
 
 class AttentionLayer(nn.Module):
-    """Post-norm transformer layer (as in BERT) that can return its head-averaged attention map."""
+    """BERT's post-norm transformer layer (dropout after attention and after the FFN's output projection
+    only) that can return its head-averaged attention map."""
 
     def __init__(self, dim: int, heads: int, ffn: int, dropout: float) -> None:
         super().__init__()
         self.attn = nn.MultiheadAttention(dim, heads, dropout=dropout, batch_first=True)
-        self.ff = nn.Sequential(nn.Linear(dim, ffn), nn.GELU(), nn.Dropout(dropout), nn.Linear(ffn, dim))
+        self.ff = nn.Sequential(nn.Linear(dim, ffn), nn.GELU(), nn.Linear(ffn, dim))
         self.norm1, self.norm2 = nn.LayerNorm(dim, eps=1e-12), nn.LayerNorm(dim, eps=1e-12)
         self.drop = nn.Dropout(dropout)
 
@@ -93,6 +100,20 @@ class AttentionLayer(nn.Module):
         h, w = self.attn(x, x, x, key_padding_mask=pad, need_weights=want_weights, average_attn_weights=True)
         x = self.norm1(x + self.drop(h))
         return self.norm2(x + self.drop(self.ff(x))), w
+
+
+def bert_init(module: nn.Module) -> None:
+    """BERT's initialisation: linear, attention and embedding weights N(0, 0.02), biases 0, LayerNorm 1 and 0."""
+    for m in module.modules():
+        if isinstance(m, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(m.weight, std=0.02)
+        if isinstance(m, nn.MultiheadAttention):
+            nn.init.normal_(m.in_proj_weight, std=0.02)
+            nn.init.zeros_(m.in_proj_bias)
+        if isinstance(m, nn.LayerNorm):
+            nn.init.ones_(m.weight)
+        if isinstance(m, (nn.Linear, nn.LayerNorm)) and m.bias is not None:
+            nn.init.zeros_(m.bias)
 
 
 class FusionEncoder(nn.Module):
@@ -118,13 +139,24 @@ class FusionEncoder(nn.Module):
                              f"got {ed_weighting!r}")
         self.streams = sorted(in_dims, key=_modality_key)
         self.proj = nn.ModuleDict({s: nn.Linear(d, dim) if d != dim else nn.Identity() for s, d in in_dims.items()})
-        self.embeddings = FusionEmbeddings(dim, len(self.streams) + 1, max_len, dropout)
+        # room for [CLS], every stream's max_len tokens and its [SEP]
+        self.embeddings = FusionEmbeddings(dim, len(self.streams) * (max_len + 1) + 1, dropout)
         self.layers = nn.ModuleList(AttentionLayer(dim, heads, ffn or 4 * dim, dropout) for _ in range(layers))
+        bert_init(self.embeddings)
+        bert_init(self.layers)
         self.ed_head = nn.Linear(dim, 2) if ed and len(self.streams) > 1 else None
         self.term_names = ("ed",) if self.ed_head is not None else ()
         self.ed_pairs, self.ed_weighting = ed_pairs, ed_weighting
         self.max_len = max_len
         self.out_dim = dim
+
+    def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any, **kwargs: Any) -> None:
+        """Refuse, with a clear message, a checkpoint of the earlier layout (learnable CLS/SEP, segment ids)."""
+        if f"{prefix}embeddings.segment.weight" in state_dict:
+            raise RunError("this checkpoint holds a DRKF Fusion Encoder of the layout before mer-drkf 0.2 (learnable "
+                           "[CLS]/[SEP], per-modality segment ids, positions restarting per segment), which mer-drkf "
+                           "0.2 replaced by the reference's; retrain the model with this version of mer-drkf")
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def tokens(self, feats: dict[str, torch.Tensor], masks: dict[str, torch.Tensor]
                ) -> tuple[torch.Tensor, torch.Tensor, list[tuple[str, int, int]]]:
@@ -138,16 +170,16 @@ class FusionEncoder(nn.Module):
             valid += [m, torch.ones_like(m[:, :1])]
             spans.append((s, offset, offset + x.shape[1]))
             offset += x.shape[1] + 1
-        cls_valid = torch.ones_like(valid[0][:, :1])
-        return self.embeddings(segments), ~torch.cat([cls_valid, *valid], dim=1), spans
+        valid = torch.cat([torch.ones_like(valid[0][:, :1]), *valid], dim=1)
+        return self.embeddings(segments, valid), ~valid, spans
 
     def encode(self, feats: dict[str, torch.Tensor], masks: dict[str, torch.Tensor]
                ) -> tuple[torch.Tensor, torch.Tensor | None, list[tuple[str, int, int]]]:
-        """CLS outputs, the last layer's CLS attention row and the stream spans."""
+        """CLS outputs, the last layer's CLS attention row (in evaluation mode; None in training) and the spans."""
         x, pad, spans = self.tokens(feats, masks)
         weights = None
-        for k, layer in enumerate(self.layers):
-            x, weights = layer(x, pad, want_weights=k == len(self.layers) - 1)
+        for k, layer in enumerate(self.layers):  # attention maps only for evaluation's modality_attention
+            x, weights = layer(x, pad, want_weights=not self.training and k == len(self.layers) - 1)
         return x[:, 0], (weights[:, 0] if weights is not None else None), spans
 
     def mismatched(self, feats: dict[str, torch.Tensor], masks: dict[str, torch.Tensor], i: torch.Tensor,

@@ -12,4 +12,4 @@ __all__ = ["EmotionClassifier"]
 
 
 class EmotionClassifier(LinearHead):
-    """EC: dropout and a linear layer on the fused CLS representation."""
+    """EC: a linear layer on the fused CLS representation (the ``drkf`` config sets no dropout, as the reference)."""

@@ -5,11 +5,13 @@ view. The augmented views feed only ORL's own losses; the Fusion Encoder consume
 which ORL passes through unchanged, so ORL shapes the representation through the trainable layers
 before it (fine-tuned encoders, or the feature projection in frozen mode). Losses per modality m:
 ``nce_intra_m`` (NT-Xent, projected raw vector vs the mean-pooled augmented view), ``mse_m``
-(augmented vs raw sequence), ``kl_m`` (KL(p_raw ‖ p_aug) between the class distributions a unimodal
-classifier gives the two views) and ``ce_m`` (that classifier's cross-entropy on the raw view, on
+(augmented vs raw sequence), ``kl_m`` (KL(p_aug ‖ p_raw) between the class distributions a unimodal
+classifier gives the two views, gradients to both) and ``ce_m`` (that classifier's cross-entropy on the raw view, on
 detached inputs so it trains the classifier only); across modalities ``nce_inter`` (NT-Xent between
 the projected raw vectors of the same utterance). One learnable temperature sigmoid(θ), θ = 1 at
-start, floored at ``min_temperature``, serves every NT-Xent term.
+start, floored at ``min_temperature``, serves every NT-Xent term (cosine similarities over the batch, as the
+reference's ``nt_xent_loss`` / ``modal_nt_xent_loss``). In evaluation mode ORL only passes the
+raw streams on: its auto-encoders and terms are not computed, since nothing at inference uses them.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import itertools
 
 import torch
 import torch.nn.functional as F
-from pytorch_metric_learning.losses import NTXentLoss
 from torch import nn
 
 from mer_toolkit.api import Batch, PartOutput, masked_mean
@@ -69,24 +70,28 @@ def simclr_ntxent(a: torch.Tensor, b: torch.Tensor, temperature: torch.Tensor) -
     """SimCLR NT-Xent over the 2B views: a_k and b_k are positives, every other view a negative."""
     if a.shape[0] < 2:
         return a.new_zeros(())
-    ids = torch.arange(a.shape[0], device=a.device)
-    return NTXentLoss(temperature=temperature)(torch.cat([a, b]).float(), torch.cat([ids, ids]))
+    n = a.shape[0]
+    z = F.normalize(torch.cat([a, b]).float(), dim=1)
+    sim = (z @ z.T / temperature).masked_fill(torch.eye(2 * n, dtype=torch.bool, device=z.device), float("-inf"))
+    target = torch.cat([torch.arange(n, 2 * n), torch.arange(n)]).to(z.device)
+    return F.cross_entropy(sim, target)
 
 
 def cross_ntxent(a: torch.Tensor, b: torch.Tensor, temperature: torch.Tensor) -> torch.Tensor:
     """NT-Xent from a to b only (the reference's inter-modal form): row k of a must pick b_k among all b."""
     if a.shape[0] < 2:
         return a.new_zeros(())
-    ids = torch.arange(a.shape[0], device=a.device)
-    return NTXentLoss(temperature=temperature)(a.float(), ids, ref_emb=b.float(), ref_labels=ids.clone())
+    sim = F.normalize(a.float(), dim=1) @ F.normalize(b.float(), dim=1).T / temperature
+    return F.cross_entropy(sim, torch.arange(a.shape[0], device=a.device))
 
 
 def class_kl(raw_logits: torch.Tensor, aug_logits: torch.Tensor) -> torch.Tensor:
-    """KL(p_raw ‖ p_aug), mean over rows, from log-probabilities; the raw distribution is the fixed target."""
+    """KL(p_aug ‖ p_raw), mean over rows, gradients to both views: the reference's
+    ``kl_div(input=p_raw, target=p_aug)`` with log-probabilities as ``kl_div`` expects them."""
     if raw_logits.shape[0] == 0:
         return raw_logits.new_zeros(())
-    target = F.log_softmax(raw_logits.float(), -1).detach()
-    return F.kl_div(F.log_softmax(aug_logits.float(), -1), target, log_target=True, reduction="batchmean")
+    return F.kl_div(F.log_softmax(raw_logits.float(), -1), F.log_softmax(aug_logits.float(), -1), log_target=True,
+                    reduction="batchmean")
 
 
 class ORL(nn.Module):
@@ -110,6 +115,7 @@ class ORL(nn.Module):
         self.proj = nn.ModuleDict({m: _mlp([d, d, d], nn.ReLU, 0.0) for m, d in in_dims.items()})
         self.classifier = nn.ModuleDict({m: nn.Linear(d, num_classes) for m, d in in_dims.items()})
         self.temperature = LearnableTemperature(temperature, min_temperature)
+        self.no_weight_decay = ("temperature.theta",)  # the reference's Adam has no weight decay on θ
         self.intra = intra
         self.inter = inter and len(self.modalities) > 1
         width = align_dim or max(in_dims.values())
@@ -124,10 +130,12 @@ class ORL(nn.Module):
 
     def forward(self, feats: dict[str, torch.Tensor], masks: dict[str, torch.Tensor],
                 batch: Batch | None = None) -> PartOutput:
+        tau = self.temperature()
+        if not self.training:  # the views and terms below only train; evaluation needs the raw streams alone
+            return PartOutput(dict(feats), extras={"temperature": tau.detach()}, masks=dict(masks))
         losses: dict[str, torch.Tensor] = {}
         raw: dict[str, torch.Tensor] = {}
         present: dict[str, torch.Tensor] = {}
-        tau = self.temperature()
         labels = batch.labels if batch is not None else None
         for m in self.modalities:
             x = feats[m]

@@ -96,15 +96,6 @@ def test_ed_runs_the_fusion_encoder_on_audio_of_i_with_text_of_j() -> None:
 
 
 # -- ORL -------------------------------------------------------------------------------------
-def test_class_kl_matches_hand_computed_value_and_direction() -> None:
-    raw = torch.tensor([[2.0, 0.0, -1.0]])
-    aug = torch.tensor([[0.0, 1.0, 0.0]])
-    p, q = raw.softmax(-1), aug.softmax(-1)
-    expected = float((p * (p.log() - q.log())).sum())
-    assert abs(float(class_kl(raw, aug)) - expected) < 1e-6 and expected > 0.1
-    assert abs(float(class_kl(aug, raw)) - expected) > 1e-3  # KL(p_raw || p_aug), not the reverse
-
-
 def test_orl_terms_are_non_zero_and_each_classifier_sees_its_own_modality() -> None:
     torch.manual_seed(4)
     batch = make_tiny_batch("sequence")
@@ -166,13 +157,57 @@ def test_two_rows_are_enough_for_every_orl_term_and_none_is_empty() -> None:
 def test_fusion_encoder_embeddings_are_bert_style() -> None:
     torch.manual_seed(7)
     fe = FusionEncoder({"audio": 64, "text": 64}, dim=256, heads=4, max_len=400).eval()
-    emb = fe.embeddings
-    for w in (emb.position.weight, emb.segment.weight):
+    assert {n for n, _ in fe.embeddings.named_parameters()} == {"position.weight", "token_type.weight", "norm.weight",
+                                                                "norm.bias"}  # no learnable [CLS]/[SEP], one type
+    assert fe.embeddings.position.num_embeddings == 2 * 401 + 1
+    for w in (fe.embeddings.position.weight, fe.embeddings.token_type.weight):
         assert 0.015 < float(w.detach().std()) < 0.025
     batch = make_tiny_batch("sequence", batch_size=4)
     x, pad, _ = FusionEncoder(dims(batch), dim=16, heads=2).eval().tokens(dict(batch.inputs), dict(batch.masks))
     assert torch.allclose(x.mean(-1), torch.zeros(x.shape[:2]), atol=1e-5)  # LayerNorm on every token
     assert torch.allclose(x.std(-1, unbiased=False), torch.ones(x.shape[:2]), atol=1e-3)
+
+
+def test_fusion_encoder_tokens_are_zero_markers_type_zero_and_continuous_positions() -> None:
+    fe = FusionEncoder({"audio": 4, "text": 4}, dim=4, heads=1, max_len=8).eval()
+    emb = fe.embeddings
+    emb.norm = torch.nn.Identity()
+    with torch.no_grad():
+        emb.position.weight.copy_(torch.arange(emb.position.num_embeddings).float().unsqueeze(1).repeat(1, 4))
+        emb.token_type.weight.fill_(0.5)
+    feats = {"audio": torch.full((2, 3, 4), 100.0), "text": torch.full((2, 2, 4), 1000.0)}
+    masks = {"audio": torch.tensor([[True, True, True], [True, False, False]]),
+             "text": torch.ones(2, 2, dtype=torch.bool)}
+    fe.proj = torch.nn.ModuleDict({m: torch.nn.Identity() for m in feats})
+    x, pad, _ = fe.tokens(feats, masks)
+    content = torch.tensor([0, 100, 100, 100, 0, 1000, 1000, 0]).float()  # [CLS] a a a [SEP] t t [SEP]: zero markers
+    full = torch.arange(8).float()  # one run of positions over the whole sequence
+    assert torch.equal(x[0, :, 0], content + full + 0.5)  # and token type 0 on every token
+    short = torch.tensor([0, 1, 1, 1, 2, 3, 4, 5]).float()  # padded audio steps take no position
+    assert torch.equal(x[1, ~pad[1], 0], (content + short + 0.5)[~pad[1]])
+
+
+def test_fusion_encoder_layers_have_berts_init_and_dropouts() -> None:
+    torch.manual_seed(3)
+    fe = FusionEncoder({"audio": 48, "text": 48}, dim=256, heads=4, ffn=512, layers=2)
+    for layer in fe.layers:
+        for w in (layer.attn.in_proj_weight, layer.attn.out_proj.weight, layer.ff[0].weight, layer.ff[-1].weight):
+            assert 0.018 < float(w.detach().std()) < 0.022
+        for bias in (layer.attn.in_proj_bias, layer.attn.out_proj.bias, layer.ff[0].bias, layer.ff[-1].bias):
+            assert not bias.detach().any()
+        assert not any(isinstance(m, torch.nn.Dropout) for m in layer.ff.modules())  # BERT: none inside the FFN
+        assert layer.drop.p == 0.1 and layer.attn.dropout == 0.1
+
+
+def test_old_fusion_encoder_checkpoint_is_refused_clearly(registry) -> None:
+    from mer_toolkit.errors import RunError
+
+    batch = make_tiny_batch("sequence")
+    model = build(registry, "drkf", batch, SMALL)
+    state = model.state_dict()
+    state["fusion.embeddings.segment.weight"] = torch.zeros(3, 16)
+    with pytest.raises(RunError, match="layout before mer-drkf 0.2.*retrain"):
+        model.load_state_dict(state)
 
 
 def test_stream_spans_and_attention_shares() -> None:
@@ -198,6 +233,9 @@ def test_padding_reaches_every_attention_through_the_composed_model(registry) ->
         noisy.masks[m] = torch.cat([noisy.masks[m], torch.zeros(x.shape[0], 3, dtype=torch.bool)], dim=1)
     again = model(noisy)
     assert torch.allclose(ref.logits, again.logits, atol=1e-4)
+    model.train()  # the auxiliary terms exist in training only (SMALL has no dropout; ED's partners are seeded)
+    ref, again = (torch.manual_seed(0) and model(b) for b in (batch, noisy))
+    assert set(ref.losses) == set(model.loss_weights) - {"loss.ce"}
     for k, v in ref.losses.items():
         assert torch.allclose(v, again.losses[k], atol=1e-4), k
 
@@ -218,6 +256,31 @@ def test_missing_modality_gives_no_nan_and_classifies_from_the_other(registry) -
     other = copy.deepcopy(batch)
     other.inputs["text"][0] = torch.randn_like(other.inputs["text"][0])
     assert not torch.allclose(model(other).logits[0], ref, atol=1e-4)  # text still decides utterance 0
+
+
+def test_evaluation_skips_the_auto_encoders_and_predicts_the_same(registry) -> None:
+    torch.manual_seed(10)
+    batch = make_tiny_batch("sequence", batch_size=6)
+    model = build(registry, "drkf", batch, SMALL).eval()
+    calls: list[str] = []
+    for m, ae in model.interaction.ae.items():
+        ae.register_forward_hook(lambda *_, m=m: calls.append(m))
+    out = model(batch)
+    assert calls == [] and out.losses == {}
+    model.interaction.train()  # ORL computing its views and terms (it has no dropout), the rest in eval mode
+    full = model(batch)
+    assert sorted(calls) == ["audio", "text"] and "interaction.kl_text" in full.losses
+    assert torch.equal(out.logits, full.logits)
+
+
+def test_the_temperature_gets_no_weight_decay(registry) -> None:
+    from mer_toolkit.config.sections import TrainConfig
+    from mer_toolkit.run.trainer import Trainer
+
+    model = build(registry, "drkf", make_tiny_batch("sequence"), SMALL)
+    trainer = Trainer(model, TrainConfig(weight_decay=0.01, device="cpu"), label_names=list("abcd"))
+    exempt = [p for g in trainer.optimizer.param_groups if g["weight_decay"] == 0.0 for p in g["params"]]
+    assert exempt == [model.interaction.temperature.theta]  # the reference's Adam decays nothing
 
 
 def test_deepcopy_after_forward(registry) -> None:
@@ -291,6 +354,27 @@ def test_drkf_frames_is_drkf_with_only_more_dropout(registry) -> None:
     model = build(registry, "drkf-frames", batch, [s for s in SMALL if "dropout" not in s])
     assert model.encoders["audio"].dropout.p == 0.2 and model.heads["emotion"].dropout.p == 0.3
     assert {layer.drop.p for layer in model.fusion.layers} == {0.3} and model.fusion.embeddings.drop.p == 0.3
+
+
+def test_end_to_end_config_is_the_references_training_setup(registry) -> None:
+    cfg = resolve_config("drkf-e2e", registry, [])
+    train, fusion = cfg.data["train"], cfg.data["model"]["fusion"]
+    assert cfg.data["data"]["batch_size"] == 4 and fusion["ed_pairs"] == "all"  # 12 mismatched pairs per batch
+    assert {k: train[k] for k in ("epochs", "optimizer", "lr", "weight_decay", "grad_clip", "patience", "amp")} == {
+        "epochs": 100, "optimizer": "adam", "lr": 1e-5, "weight_decay": 0.0, "grad_clip": None, "patience": None,
+        "amp": "off"}
+    assert cfg.data["model"]["encoders"]["audio"]["max_seconds"] == 25
+    assert fusion["max_len"] * 0.02 >= 25  # 25 s of 50-Hz wav2vec2 frames reach the FE untruncated
+    assert (fusion["dim"], fusion["layers"], fusion["heads"], fusion["ffn"]) == (1024, 6, 8, 4096)
+
+
+@pytest.mark.parametrize("name,zeroed", [("drkf-no-kl", "kl"), ("drkf-kl-classifiers", "ce")])
+def test_loss_weight_ablations_zero_exactly_their_terms(name: str, zeroed: str, registry) -> None:
+    batch = make_tiny_batch("sequence")
+    full, ablated = build(registry, "drkf", batch, SMALL), build(registry, name, batch, SMALL)
+    changed = {k for k, v in ablated.loss_weights.items() if v != full.loss_weights[k]}
+    assert changed == {f"interaction.{zeroed}_text", f"interaction.{zeroed}_audio"}
+    assert all(ablated.loss_weights[k] == 0.0 for k in changed)
 
 
 def test_drkf_learns_demo(registry, tmp_path: Path) -> None:
