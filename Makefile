@@ -87,8 +87,4 @@ bench-quick: $(STAMP)
 	for m in $(MEASURES); do echo "== benchmarks/$$m.py"; $(PY) benchmarks/$$m.py --quick || exit 1; done
 
 clean:
-<<<<<<< HEAD
-	rm -rf runs .pytest_cache mutants site $(LOWEST_VENV)
-=======
-	rm -rf runs .pytest_cache mutants plugins/drkf/mutants
->>>>>>> issue-31
+	rm -rf runs .pytest_cache mutants plugins/drkf/mutants site $(LOWEST_VENV)
