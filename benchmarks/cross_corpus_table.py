@@ -44,9 +44,8 @@ def main() -> None:
             summary = {m: json.loads((folders[m] / "summary.json").read_text())[0] for m in MODES}
             records = _labelled(folders["train"], "train") + _labelled(folders["corpus"], "corpus")
             first = records[0]
-            dataset = first["dataset"]
-            model = first["model"].rsplit("[", 1)[0]
-            cmp = compare_pair(records, f"{model}[corpus]", f"{model}[train]", dataset, metrics=("ua", "wa"))
+            model = summary["train"]["model"]
+            cmp = compare_pair(records, f"{model}[corpus]", f"{model}[train]", first["dataset"], metrics=("ua", "wa"))
             diff = {row["metric"]: f"{row['diff']:+.2f} [{row['low']:+.2f}, {row['high']:+.2f}]"
                     + (" (tie)" if row["tied"] else "") for row in cmp["metrics"]}
             n_test = len(first["predictions"]["ids"])
