@@ -12,15 +12,10 @@ import json
 from pathlib import Path
 
 from mer_toolkit.results.compare import compare_pair
-from mer_toolkit.results.records import read_records
+from mer_toolkit.results.records import labelled, read_records
 
 CORPORA = ("ravdess", "emodb", "nemo")
 MODES = ("train", "corpus")
-
-
-def _labelled(folder: Path, mode: str) -> list[dict]:
-    """The folder's records with the normalisation mode in the model name, so that both modes can be paired."""
-    return [{**r, "model": f"{r['model']}[{mode}]"} for r in read_records(folder / "results.jsonl")]
 
 
 def _cell(summary: dict, metric: str) -> str:
@@ -42,10 +37,11 @@ def main() -> None:
             if not all((f / "summary.json").exists() for f in folders.values()):
                 continue
             summary = {m: json.loads((folders[m] / "summary.json").read_text())[0] for m in MODES}
-            records = _labelled(folders["train"], "train") + _labelled(folders["corpus"], "corpus")
+            # each mode's records labelled with it, as `mer results compare train=DIR corpus=DIR` does
+            records = [r for m in MODES for r in labelled(read_records(folders[m] / "results.jsonl"), m)]
             first = records[0]
             model = summary["train"]["model"]
-            cmp = compare_pair(records, f"{model}[corpus]", f"{model}[train]", first["dataset"], metrics=("ua", "wa"))
+            cmp = compare_pair(records, f"corpus/{model}", f"train/{model}", first["dataset"], metrics=("ua", "wa"))
             diff = {row["metric"]: f"{row['diff']:+.2f} [{row['low']:+.2f}, {row['high']:+.2f}]"
                     + (" (tie)" if row["tied"] else "") for row in cmp["metrics"]}
             n_test = len(first["predictions"]["ids"])

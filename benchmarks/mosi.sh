@@ -6,6 +6,9 @@
 # videos, drawn with each seed). Then the table, DRKF against each model with paired intervals, and the
 # agreement breakdown (test utterances where the text-only and audio-only controls agree or disagree).
 # TEXT_ENCODER=minilm puts MiniLM sentence vectors of the transcripts in place of the release's text vectors.
+# MODALITIES=tav adds the release's video vectors to every model (DRKF's family with its trainable 128-wide
+# projection, the baselines with the plain `features` encoder; three bench folders, OUT/{drkf,baselines,controls},
+# compared together) and a video-only control.
 # Usage: bash benchmarks/mosi.sh [OUT_DIR] [--quick]     (JOBS=2 runs two cells at a time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,11 +24,25 @@ if [[ "${TEXT_ENCODER:-release}" == minilm ]]; then
 fi
 TEXT=examples/configs/text_only.yaml
 AUDIO=examples/configs/audio_only.yaml
-MODELS=drkf,drkf-concat,drkf-no-ed,drkf-no-orl,early_fusion,late_fusion,tfn,lmf,mult,misa,drkf-context,mmgcn,$TEXT,$AUDIO
-$MER bench --model "$MODELS" --dataset mosi --root "$DATA/mosi" --seeds "$SEEDS" "${EPOCHS[@]}" "${TEXT_FEATURES[@]}" \
-  --set train.threads=1 --jobs "${JOBS:-1}" --resume --out "$OUT"
+DRKF_MODELS=drkf,drkf-concat,drkf-no-ed,drkf-no-orl,drkf-context
+BASELINES=early_fusion,late_fusion,tfn,lmf,mult,misa,mmgcn
+bench() {  # MODELS OUT_DIR [extra mer bench arguments]
+  local models=$1 out=$2; shift 2
+  $MER bench --model "$models" --dataset mosi --root "$DATA/mosi" --seeds "$SEEDS" "${EPOCHS[@]}" \
+    "${TEXT_FEATURES[@]}" --set train.threads=1 --jobs "${JOBS:-1}" --resume --out "$out" "$@"
+}
+if [[ "${MODALITIES:-ta}" == tav ]]; then
+  bench "$DRKF_MODELS" "$OUT/drkf" --set 'model.encoders.video={type: features, proj_dim: 128}'
+  bench "$BASELINES" "$OUT/baselines" --set model.encoders.video=features
+  bench "$TEXT,$AUDIO,examples/configs/video_only.yaml" "$OUT/controls"
+  DIRS=("$OUT/drkf" "$OUT/baselines" "$OUT/controls")
+  $MER results compare "${DIRS[@]}" --out "$OUT"  # the three folders' table in one summary
+else
+  bench "$DRKF_MODELS,$BASELINES,$TEXT,$AUDIO" "$OUT"
+  DIRS=("$OUT")
+fi
 for other in early_fusion late_fusion tfn lmf mult misa drkf-concat drkf-no-ed drkf-no-orl $TEXT; do
-  $MER results compare "$OUT" --test "drkf,$other" --metric wa,wf1
+  $MER results compare "${DIRS[@]}" --test "drkf,$other" --metric wa,wf1
 done
-$MER results compare "$OUT" --test drkf-context,mmgcn --metric wa,wf1
-$MER results breakdown "$OUT" --by-agreement "$TEXT,$AUDIO" --test drkf,early_fusion
+$MER results compare "${DIRS[@]}" --test drkf-context,mmgcn --metric wa,wf1
+$MER results breakdown "${DIRS[@]}" --by-agreement "$TEXT,$AUDIO" --test drkf,early_fusion

@@ -115,6 +115,16 @@ def test_per_dataset_values_yield_to_more_derived_configs_and_set(tmp_path: Path
     assert select_dataset(resolve_config(str(child), mer_registry), "demo", registry=mer_registry).data["train"]["epochs"] == 7
     cfg = select_dataset(resolve_config("gated_mlp", mer_registry, ["train.epochs=3"]), "demo", registry=mer_registry)
     assert cfg.data["train"]["epochs"] == 3 and cfg.where("train.epochs") == "--set"
+    # a mapping replaced with _delete_ takes its bases' per-dataset values for that mapping with it
+    base = write(tmp_path, "b.yaml", "_base_: gated_mlp\nmodel:\n  encoders: {text: {type: features, proj_dim: 64},"
+                 " audio: {type: features, proj_dim: 64}}\nper_dataset:\n  demo:\n    model:\n"
+                 "      encoders: {text: {proj_dim: 8}, audio: {proj_dim: 8}}\n")
+    assert select_dataset(resolve_config(str(base), mer_registry), "demo",
+                          registry=mer_registry).data["model"]["encoders"]["audio"]["proj_dim"] == 8
+    only = write(tmp_path, "o.yaml", f"_base_: {base}\nmodel:\n  encoders:\n    _delete_: true\n"
+                 "    text: {type: features, proj_dim: 64}\n")
+    enc = select_dataset(resolve_config(str(only), mer_registry), "demo", registry=mer_registry).data["model"]["encoders"]
+    assert enc == {"text": {"type": "features", "proj_dim": 64}}
 
 
 def test_a_part_without_a_member_of_its_contract_is_a_config_error(mer_registry) -> None:

@@ -353,3 +353,27 @@ def test_parameters_a_part_lists_in_no_weight_decay_are_not_decayed(mer_registry
     fusion.no_weight_decay = ("nothing",)
     with pytest.raises(PluginError, match="'nothing' in no_weight_decay"):
         Trainer(model, TrainConfig(device="cpu"), label_names=["a", "b", "c", "d"])
+
+
+@pytest.mark.parametrize("optimizer", ["adamw", "adam", "sgd"])
+def test_multi_tensor_update_moves_parameters_exactly_as_the_loop(mer_registry, optimizer: str) -> None:
+    """The trainer's foreach update (chosen for speed on CPU) must equal PyTorch's per-parameter loop bit for bit."""
+    from mer_toolkit.config.sections import TrainConfig
+    from mer_toolkit.run.trainer import Trainer
+
+    torch.manual_seed(0)
+    model = ComposedModel.from_spec(MODEL, SPEC, mer_registry)
+    loop_model = ComposedModel.from_spec(MODEL, SPEC, mer_registry)
+    loop_model.load_state_dict(model.state_dict())
+    cfg = TrainConfig(lr=1e-2, weight_decay=0.1, optimizer=optimizer, device="cpu")
+    trainer = Trainer(model, cfg, label_names=["a", "b", "c", "d"])
+    assert all(g["foreach"] for g in trainer.optimizer.param_groups)
+    loop = type(trainer.optimizer)(loop_model.parameters(), lr=1e-2, weight_decay=0.1, foreach=False,
+                                   **({"momentum": 0.9} if optimizer == "sgd" else {}))
+    for step in range(3):
+        for m in (model, loop_model):
+            for k, p in enumerate(m.parameters()):
+                p.grad = torch.full_like(p, 0.01 * (k + 1) * (step + 1))
+        trainer.optimizer.step()
+        loop.step()
+    assert all(torch.equal(a, b) for a, b in zip(model.parameters(), loop_model.parameters()))

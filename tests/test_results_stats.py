@@ -137,6 +137,21 @@ def test_ties_with_the_best_are_marked(tmp_path: Path) -> None:
     assert "≈" in proc.stdout and "a1 better" in proc.stdout and "95% interval" in proc.stdout
 
 
+def test_two_runs_of_one_model_are_paired_through_labels(tmp_path: Path) -> None:
+    recs = grid({"strong": 0.75, "weak": 0.60})  # one model in two settings: both runs name it "m"
+    runs = {k: write([{**r, "model": "m"} for r in recs if r["model"] == k], tmp_path / k) for k in ("strong", "weak")}
+    proc = run_mer("results", "compare", f"s={runs['strong']}", f"w={runs['weak']}", "--test", "s/m,w/m", "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    (test,) = out["tests"]
+    wa = next(m for m in test["metrics"] if m["metric"] == "wa")
+    assert test["cells"] == 6 and wa["diff"] == pytest.approx(15, abs=3) and not wa["tied"]
+    assert {r["model"] for r in out["rows"]} == {"s/m", "w/m"}
+    assert_clean_error(run_mer("results", "compare", str(runs["strong"]), str(runs["weak"]), "--test", "s/m,w/m"),
+                       "no records of model(s) ['s/m', 'w/m']", "['m']")
+    assert_clean_error(run_mer("results", "compare", f"a/b={runs['weak']}"), "'a/b=", "without '/' or ','")
+
+
 def test_a_model_right_only_when_the_modalities_agree() -> None:
     rng = np.random.default_rng(7)
     recs = []

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from ..errors import ConfigError
-from .tree import BASE_KEY, TOP_LEVEL, drop_per_dataset, leaf_paths, merge
+from .tree import BASE_KEY, DELETE_KEY, TOP_LEVEL, drop_per_dataset, leaf_paths, merge
 
 __all__ = ["ResolvedConfig", "safe_load", "load_yaml", "load_config"]
 
@@ -170,7 +170,9 @@ def _resolve(data: dict[str, Any], origins: dict[str, str], here: Path | None, i
         merged_origins.update(borigins)
     derived = leaf_paths({k: v for k, v in data.items() if k != "per_dataset"})
     for path in derived:
-        if not any(p.startswith(path + ".") for p in derived):  # a mapping merges: only its values win
+        if path.endswith("." + DELETE_KEY):  # a replaced mapping takes its bases' per-dataset values with it
+            drop_per_dataset(merged, path.rsplit(".", 1)[0])
+        elif not any(p.startswith(path + ".") for p in derived):  # a mapping merges: only its values win
             drop_per_dataset(merged, path)
     merged = merge(merged, data)
     origins.pop(BASE_KEY, None)

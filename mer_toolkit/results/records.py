@@ -11,7 +11,7 @@ from typing import Any
 
 from ..errors import DataError
 
-__all__ = ["config_hash", "environment", "append_record", "read_records", "record_key"]
+__all__ = ["config_hash", "environment", "append_record", "read_records", "record_key", "labelled"]
 
 
 def config_hash(config: dict[str, Any]) -> str:
@@ -80,3 +80,10 @@ def read_records(path: str | Path) -> list[dict[str, Any]]:
         except json.JSONDecodeError as err:
             raise DataError(f"{path}:{n}: not a JSON record ({err.msg})") from None
     return out
+
+
+def labelled(records: list[dict[str, Any]], label: str) -> list[dict[str, Any]]:
+    """The records with ``label/`` before each model name (the name it had kept as ``unlabelled_model``), so
+    that two runs of one model — two settings, two corpora — can be told apart and paired."""
+    return [{**r, "model": f"{label}/{r['model']}", "unlabelled_model": r.get("unlabelled_model", r["model"])}
+            for r in records]

@@ -119,11 +119,14 @@ class Trainer:
         self.meta = meta or {}
         self.on_epoch = on_epoch
         params = self._param_groups(model, cfg)
+        # foreach: one multi-tensor update instead of a Python loop over parameters; PyTorch picks it on CUDA
+        # only, and on CPU it gives the same values bit for bit in about half the time (many small tensors)
         if cfg.optimizer == "sgd":
-            self.optimizer = torch.optim.SGD(params, lr=cfg.lr, weight_decay=cfg.weight_decay, momentum=0.9)
+            self.optimizer = torch.optim.SGD(params, lr=cfg.lr, weight_decay=cfg.weight_decay, momentum=0.9,
+                                             foreach=True)
         else:  # the choices are checked when the section is built
             make = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
-            self.optimizer = make(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+            self.optimizer = make(params, lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True)
         self.amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(cfg.amp)
         self.scaler = torch.amp.GradScaler("cuda", enabled=cfg.amp == "fp16" and self.device.type == "cuda")
 

@@ -12,16 +12,24 @@ from ..output import console, print_json, simple_table
 
 
 def _records(dirs: list[str]) -> list[dict[str, Any]]:
-    """Every record of the bench folders or results.jsonl files, duplicates removed."""
-    from ...results.records import read_records
+    """Every record of the bench folders or results.jsonl files, duplicates removed; ``LABEL=DIR`` puts
+    ``LABEL/`` before the model names of that folder's records."""
+    from ...results.records import labelled, read_records
     from ...results.report import dedupe
 
     records: list[dict[str, Any]] = []
     for d in dirs:
-        path = Path(d) / "results.jsonl" if Path(d).is_dir() else Path(d)
+        label, sep, where = d.partition("=")
+        if not sep or Path(d).exists():
+            label, where = "", d
+        elif not label or any(c in label for c in "/,"):
+            raise ConfigError(f"'{d}': a label before '=' names one run, without '/' or ',' (e.g. "
+                              f"corpus=runs/cc/ravdess_emodb_corpus)")
+        path = Path(where) / "results.jsonl" if Path(where).is_dir() else Path(where)
         if not path.is_file():
-            raise DataError(f"'{d}' has no results.jsonl; pass bench directories or results.jsonl files")
-        records += read_records(path)
+            raise DataError(f"'{where}' has no results.jsonl; pass bench directories or results.jsonl files "
+                            f"(LABEL=DIR labels a folder's models)")
+        records += labelled(read_records(path), label) if label else read_records(path)
     records = dedupe(records)
     if not records:
         raise DataError(f"no records in {dirs}")
@@ -80,7 +88,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if pair:
         _known_models(records, pair, args.dirs)
     rows = summarize(records, get_host().published_figures())
-    ledger = _ledger_lines([(r["model"], r["dataset"]) for r in rows])
+    ledger = _ledger_lines([(r.get("unlabelled_model", r["model"]), r["dataset"]) for r in records])
     out = Path(args.out) if args.out else None
     if out is not None:
         write_reports(rows, out, ledger)
@@ -93,7 +101,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         if not tests:
             raise DataError(f"models '{a}' and '{b}' share no (dataset, fold, seed) cells in {args.dirs}")
         result["tests"] = tests
-        result["ledger_pair"] = _ledger_lines([(m, t["dataset"]) for t in tests for m in (a, b)])
+        unlabelled = {r["model"]: r.get("unlabelled_model", r["model"]) for r in records}
+        result["ledger_pair"] = _ledger_lines([(unlabelled[m], t["dataset"]) for t in tests for m in (a, b)])
     if args.json:
         print_json(result)
         return 0
@@ -200,11 +209,13 @@ def register(subparsers: Any) -> None:
                     "See docs/results.md.",
         epilog="examples:\n  mer results compare runs/shard1 runs/shard2 --out runs/merged\n"
                "  mer results compare runs/x --test drkf,early_fusion\n"
+               "  mer results compare a=runs/x b=runs/y --test a/drkf,b/drkf\n"
                "  mer results breakdown runs/x --by-agreement text_mlp,audio_mlp\n"
                "  mer results ledger iemocap6")
     sub = p.add_subparsers(dest="results_command", metavar="ACTION")
     c = sub.add_parser("compare", help="merge and tabulate results; --test A,B: paired intervals")
-    c.add_argument("dirs", nargs="+", help="bench directories or results.jsonl files")
+    c.add_argument("dirs", nargs="+", help="bench directories or results.jsonl files; LABEL=DIR names that folder's "
+                                           "models LABEL/<model>, so two runs of one model can be paired")
     c.add_argument("--out", help="write summary.* and plots here")
     c.add_argument("--test", metavar="A,B", help="paired comparison of two models: difference, 95%% bootstrap "
                                                  "interval, p-values, minimal detectable effect per metric")

@@ -142,7 +142,9 @@ class ORL(nn.Module):
             mask = masks.get(m)
             mask = mask if mask is not None else torch.ones(x.shape[:2], dtype=torch.bool, device=x.device)
             has = present[m] = mask.any(dim=1)
-            aug = self.ae[m](x)
+            # the auto-encoder maps each frame on its own: run it on the valid frames only (padding is masked out
+            # of every term below), a quarter less work on padded demo batches
+            aug = x.new_zeros(x.shape).index_put((mask,), self.ae[m](x[mask]))
             valid = mask.unsqueeze(-1).to(x.dtype)
             losses[f"mse_{m}"] = (((aug - x) ** 2) * valid).sum() / (valid.sum() * x.shape[-1]).clamp_min(1.0)
             raw[m] = self.proj[m](masked_mean(x, mask))
