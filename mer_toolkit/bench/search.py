@@ -46,6 +46,14 @@ class Param:
         labels = [json.dumps(v) for v in self.values]
         return self.values[labels.index(trial.suggest_categorical(self.path, labels))]
 
+    def trial_value(self, value: Any) -> Any:
+        """``value`` as an Optuna trial holds it (a choice by its label), or None when it lies outside the space."""
+        if self.kind == "choice":
+            return json.dumps(value) if value in self.values else None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not self.low <= value <= self.high:
+            return None
+        return int(value) if self.kind == "int" else float(value)
+
 
 @dataclass
 class SearchSpace:
@@ -57,6 +65,17 @@ class SearchSpace:
 
     def suggest(self, trial: Any) -> dict[str, Any]:
         return {p.path: p.suggest(trial) for p in self.params}
+
+    def config_values(self, config: dict[str, Any]) -> dict[str, Any]:
+        """The config's own values of the searched keys that lie in the space, as trial values."""
+        out = {}
+        for p in self.params:
+            node: Any = config
+            for key in p.path.split("."):
+                node = node.get(key) if isinstance(node, dict) else None
+            if (value := p.trial_value(node)) is not None:
+                out[p.path] = value
+        return out
 
 
 def _number(value: Any, key: str, where: str) -> float:

@@ -99,6 +99,13 @@ def test_tune_writes_study_table_plots_and_best_config(tuned: Path) -> None:
     again = run_settings(select_dataset(resolve_config(str(tuned / "best.yaml"), reg), "demo", registry=reg), 1, epochs=2)
     assert again.resolved["train"] == ran["train"] and again.resolved["model"] == ran["model"]
     assert len((tuned / "trials.csv").read_text().splitlines()) == 4
+    # trial 0 is the shipped config (every searched value of it lies in the space), so the best is never below it
+    shipped = select_dataset(resolve_config("concat_mlp", reg, SMALL), "demo", registry=reg).data
+    first = min(trials, key=lambda t: t.number)
+    assert first.params == {"train.lr": shipped["train"]["lr"], "train.weight_decay": shipped["train"]["weight_decay"],
+                            "model.adapters.text.dim": str(shipped["model"]["adapters"]["text"]["dim"]),
+                            "model.adapters.audio.dim": str(shipped["model"]["adapters"]["audio"]["dim"]),
+                            "model.heads.emotion.dropout": shipped["model"]["heads"]["emotion"]["dropout"]}
 
 
 def test_trials_never_see_the_test_split(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
