@@ -66,16 +66,10 @@ class SearchSpace:
     def suggest(self, trial: Any) -> dict[str, Any]:
         return {p.path: p.suggest(trial) for p in self.params}
 
-    def config_values(self, config: dict[str, Any]) -> dict[str, Any]:
+    def config_values(self, cfg: ResolvedConfig) -> dict[str, Any]:
         """The config's own values of the searched keys that lie in the space, as trial values."""
-        out = {}
-        for p in self.params:
-            node: Any = config
-            for key in p.path.split("."):
-                node = node.get(key) if isinstance(node, dict) else None
-            if (value := p.trial_value(node)) is not None:
-                out[p.path] = value
-        return out
+        values = {p.path: p.trial_value(cfg.get(p.path)) for p in self.params}
+        return {path: v for path, v in values.items() if v is not None}
 
 
 def _number(value: Any, key: str, where: str) -> float:

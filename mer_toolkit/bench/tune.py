@@ -149,7 +149,7 @@ def run_tune(model: str, dataset: str, registry: Any, *, trials: int, out: Path,
         raise ConfigError(f"study '{name}' in {storage} was created to {the_study.direction.name.lower()} and this "
                           f"model selects on val.{monitor} ({direction}); use another --study name")
     if not the_study.trials:  # a new study tries the shipped config first: tuning never selects below it
-        the_study.enqueue_trial(space.config_values(cfg.data), skip_if_exists=True)
+        the_study.enqueue_trial(space.config_values(cfg), skip_if_exists=True)
     tuning_fold: list[str] = []
     stopped: list[bool] = []  # set by SIGINT/SIGTERM; the running trial stops at its next epoch's end
 

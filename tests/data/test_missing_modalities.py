@@ -48,8 +48,8 @@ def test_every_model_handles_utterances_without_audio(name: str) -> None:
     if "audio" not in modalities:
         modalities.append("audio")
     spec["encoders"] = {m: "features" for m in modalities}
-    if isinstance(spec.get("fusion"), dict) and spec["fusion"].get("type") == "drkf.fusion_encoder":  # the e2e configs' 1024-wide FE, shrunk:
-        spec["fusion"] = {**spec["fusion"], **SMALL_FE}  # the masks' path is the same at any width
+    if isinstance(spec.get("fusion"), dict) and spec["fusion"].get("type") == "drkf.fusion_encoder":
+        spec["fusion"] = {**spec["fusion"], **SMALL_FE}  # e2e's 1024-wide FE shrunk: the masks' path is the same
     torch.manual_seed(0)
     batch = batch_lacking_audio(modalities)
     dims = {m: x.shape[-1] for m, x in batch.inputs.items()}

@@ -378,7 +378,7 @@ def test_loss_weight_ablations_zero_exactly_their_terms(name: str, zeroed: str, 
 
 
 def test_drkf_learns_demo(registry, tmp_path: Path) -> None:
-    # four epochs and two ORL blocks at demo's width keep this near 4 s on one core; the full config reaches about 74 %
+    # four epochs and two ORL blocks at demo's width keep this near 4 s on one core; the full config gets about 74 %
     rec = train_tiny("drkf", tmp_path, epochs=4, registry=registry, overrides=["model.interaction.blocks=2"])
     assert rec["metrics"]["test"]["wa"] > 60.0  # 4 classes: chance is 25 %; this setting gives 67 %
 
