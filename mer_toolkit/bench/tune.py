@@ -123,9 +123,11 @@ def run_tune(model: str, dataset: str, registry: Any, *, trials: int, out: Path,
              study: str | None = None, timeout: float | None = None, pruner: str = "median",
              overrides: list[str] | None = None, epochs: int | None = None, device: str | None = None,
              amp: str | None = None, root: str | None = None, fold: str | None = None, seed: int = 1,
-             search: str | None = None, on_trial: Callable[[Any, Any], None] | None = None) -> TuneResult:
+             search: str | None = None, sampler_seed: int | None = None,
+             on_trial: Callable[[Any, Any], None] | None = None) -> TuneResult:
     """Run trials until the study holds ``trials`` finished (complete or pruned) ones; write the outputs. The corpus
-    and its folds are loaded once per study (again only for a trial whose values change the data)."""
+    and its folds are loaded once per study (again only for a trial whose values change the data). ``sampler_seed``
+    makes one process's draws repeatable; processes sharing a study need different seeds (or none)."""
     optuna = import_optuna()
     if trials < 1:
         raise ConfigError(f"--trials must be at least 1, got {trials}")
@@ -143,7 +145,7 @@ def run_tune(model: str, dataset: str, registry: Any, *, trials: int, out: Path,
     startup = max(1, min(10, trials // 2))
     the_study = optuna.create_study(
         study_name=name, storage=_storage(optuna, storage), direction=direction, load_if_exists=True,
-        sampler=optuna.samplers.TPESampler(n_startup_trials=startup, constant_liar=True),
+        sampler=optuna.samplers.TPESampler(n_startup_trials=startup, constant_liar=True, seed=sampler_seed),
         pruner=_pruner(optuna, pruner, settings.train.epochs))
     if the_study.direction.name.lower() != direction:
         raise ConfigError(f"study '{name}' in {storage} was created to {the_study.direction.name.lower()} and this "

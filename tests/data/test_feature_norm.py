@@ -166,11 +166,16 @@ def test_mer_tune_searches_the_mode(tmp_path: Path) -> None:
     space = tmp_path / "space.yaml"
     space.write_text("search:\n  data.feature_norm: {type: choice, values: [train, corpus, speaker]}\n"
                      "  train.lr: {type: float, low: 1.0e-4, high: 1.0e-2, log: true}\n")
-    out = tmp_path / "tune"
-    proc = run_mer("tune", "--model", "concat_mlp", "--dataset", "demo", "--trials", "4", "--epochs", "1",
-                   "--search", str(space), "--set", "data.dataset_options.dialogues=30", "--out", str(out))
-    assert proc.returncode == 0, proc.stderr
     import yaml
 
-    modes = {yaml.safe_load(p.read_text())["data"]["feature_norm"] for p in (out / "trials").glob("*/config.yaml")}
-    assert modes <= {"train", "corpus", "speaker"} and len(modes) >= 2
+    def modes(out: Path) -> list[str]:
+        proc = run_mer("tune", "--model", "concat_mlp", "--dataset", "demo", "--trials", "4", "--epochs", "1",
+                       "--search", str(space), "--sampler-seed", "3", "--set", "data.dataset_options.dialogues=30",
+                       "--out", str(out))
+        assert proc.returncode == 0, proc.stderr
+        return [yaml.safe_load(p.read_text())["data"]["feature_norm"]
+                for p in sorted((out / "trials").glob("*/config.yaml"))]
+
+    first = modes(tmp_path / "a")
+    assert set(first) <= {"train", "corpus", "speaker"} and len(set(first)) >= 2, first
+    assert modes(tmp_path / "b") == first  # a seeded sampler draws the same values again

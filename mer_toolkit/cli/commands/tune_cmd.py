@@ -33,7 +33,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
     res = run_tune(args.model, args.dataset, reg, trials=args.trials, out=out, storage=args.storage,
                    study=args.study, timeout=args.timeout, pruner=args.pruner, overrides=args.set,
                    epochs=args.epochs, device=args.device, amp=args.amp, root=args.root, fold=args.fold,
-                   seed=args.seed, search=args.search, on_trial=on_trial)
+                   seed=args.seed, search=args.search, sampler_seed=args.sampler_seed, on_trial=on_trial)
     console.print(f"study '{res.study}' ({res.storage}): {res.finished} finished trials; best trial "
                   f"{res.best_trial}, val.{res.monitor} {res.best_value:.2f} on fold {res.fold}", markup=False)
     for k, v in res.best_params.items():
@@ -68,6 +68,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--search", help="search-space YAML to use instead of the model's own")
     p.add_argument("--fold", help="tuning fold (default: the protocol's first fold)")
     p.add_argument("--seed", type=int, default=1, help="training seed of every trial (default 1)")
+    p.add_argument("--sampler-seed", type=int,
+                   help="seed of the TPE sampler, so the same command draws the same values (default: unseeded; "
+                        "processes sharing one study need different seeds)")
     p.add_argument("--root", help="dataset root")
     add_run_args(p)
     p.add_argument("--out", help="output folder (default runs/tune/MODEL-DATASET)")
